@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bad input to the gup_test device: one table row per case, each asserting
+ * its errno and that no page is left pinned or referenced behind it. The
+ * kernel log scan of the runner asserts that none of it WARNed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "gup_util.h"
+
+#define NR_PAGES	4
+
+/* NR_PAGES mapped pages followed by an unmapped page. */
+struct ctx {
+	int fd;
+	char *addr;
+	char *hole;
+};
+
+FIXTURE(bad)
+{
+	struct ctx ctx;
+};
+
+/* Returns 0 or -errno of the call under test. */
+typedef int (*bad_call_fn)(struct ctx *c);
+
+FIXTURE_VARIANT(bad)
+{
+	bad_call_fn call;
+	int err;
+};
+
+static int pin(struct ctx *c, uint64_t addr, uint64_t size, uint32_t api,
+	       uint32_t flags, uint32_t reserved)
+{
+	struct gup_pin_session s = {
+		.addr = addr,
+		.size = size,
+		.api = api,
+		.flags = flags,
+		.reserved = reserved,
+	};
+
+	return ioctl(c->fd, GUP_PIN_START, &s) ? -errno : 0;
+}
+
+static uint64_t base(struct ctx *c)
+{
+	return (uintptr_t)c->addr;
+}
+
+static int pin_size_zero(struct ctx *c)
+{
+	return pin(c, base(c), 0, GUP_API_PUP, 0, 0);
+}
+
+static int pin_addr_unaligned(struct ctx *c)
+{
+	return pin(c, base(c) + 1, page_size, GUP_API_PUP, 0, 0);
+}
+
+static int pin_size_unaligned(struct ctx *c)
+{
+	return pin(c, base(c), page_size + 1, GUP_API_PUP, 0, 0);
+}
+
+static int pin_size_negative(struct ctx *c)
+{
+	return pin(c, base(c), -(uint64_t)page_size, GUP_API_PUP_FAST, 0, 0);
+}
+
+static int pin_kernel_address(struct ctx *c)
+{
+	return pin(c, 0xffff888000000000ULL, page_size, GUP_API_PUP_FAST,
+		   0, 0);
+}
+
+static int pin_unmapped(struct ctx *c)
+{
+	return pin(c, (uintptr_t)c->hole, page_size, GUP_API_PUP, 0, 0);
+}
+
+static int pin_unmapped_fast(struct ctx *c)
+{
+	return pin(c, (uintptr_t)c->hole, page_size, GUP_API_PUP_FAST, 0, 0);
+}
+
+static int pin_bad_api(struct ctx *c)
+{
+	return pin(c, base(c), page_size, GUP_API_NR, 0, 0);
+}
+
+static int pin_bad_flags(struct ctx *c)
+{
+	return pin(c, base(c), page_size, GUP_API_PUP, 0x80, 0);
+}
+
+static int pin_longterm_get(struct ctx *c)
+{
+	return pin(c, base(c), page_size, GUP_API_GUP_FAST, GUP_PIN_LONGTERM,
+		   0);
+}
+
+static int pin_reserved(struct ctx *c)
+{
+	return pin(c, base(c), page_size, GUP_API_PUP, 0, 1);
+}
+
+static int pin_over_limit(struct ctx *c)
+{
+	long long max = gup_param("max_pages_per_file");
+
+	if (max < 0)
+		return -ENOENT;
+	/* Checked before any page is touched: the range need not exist. */
+	return pin(c, base(c), (max + 1) * page_size, GUP_API_PUP_FAST, 0, 0);
+}
+
+static int stop_unknown(struct ctx *c)
+{
+	return gup_unpin(c->fd, 12345, GUP_UNPIN_PLAIN);
+}
+
+/* A rejected stop leaves the session held: a second, right one works. */
+static int stop_wrong_way(struct ctx *c, uint32_t api, uint32_t flags,
+			  uint32_t how)
+{
+	uint32_t id;
+	int ret;
+
+	ret = gup_pin(c->fd, c->addr, page_size, api, flags, &id, NULL);
+	if (ret)
+		return ret == -EINVAL ? -EIO : ret;
+	ret = gup_unpin(c->fd, id, how);
+	if (gup_unpin(c->fd, id, plain_unpin(api)))
+		return -EIO;
+	return ret;
+}
+
+static int stop_put_on_pin(struct ctx *c)
+{
+	return stop_wrong_way(c, GUP_API_PUP, 0, GUP_UNPIN_PUT);
+}
+
+static int stop_unpin_on_get(struct ctx *c)
+{
+	return stop_wrong_way(c, GUP_API_GUP, 0, GUP_UNPIN_PLAIN);
+}
+
+static int stop_dirty_read_only(struct ctx *c)
+{
+	return stop_wrong_way(c, GUP_API_PUP_FAST, 0, GUP_UNPIN_DIRTY_LOCK);
+}
+
+static int stop_bad_how(struct ctx *c)
+{
+	return stop_wrong_way(c, GUP_API_PUP_FAST, 0, GUP_UNPIN_NR);
+}
+
+static int query(struct ctx *c, uint32_t id, uint64_t start, uint64_t count,
+		 void *states)
+{
+	struct gup_page_query q = {
+		.id = id,
+		.start = start,
+		.count = count,
+		.states = (uintptr_t)states,
+	};
+
+	return ioctl(c->fd, GUP_PIN_QUERY, &q) ? -errno : 0;
+}
+
+static int query_zero_count(struct ctx *c)
+{
+	struct gup_page_state ps;
+
+	return query(c, 0, base(c), 0, &ps);
+}
+
+static int query_too_many(struct ctx *c)
+{
+	struct gup_page_state ps;
+
+	return query(c, 0, base(c), GUP_QUERY_MAX + 1, &ps);
+}
+
+static int query_bad_pointer(struct ctx *c)
+{
+	return query(c, 0, base(c), 1, (void *)8);
+}
+
+static int query_unknown_session(struct ctx *c)
+{
+	struct gup_page_state ps;
+
+	return query(c, 7, 0, 1, &ps);
+}
+
+static int query_unmapped(struct ctx *c)
+{
+	struct gup_page_state ps;
+
+	return query(c, 0, (uintptr_t)c->hole, 1, &ps);
+}
+
+static int with_session(struct ctx *c, uint32_t flags,
+			int (*fn)(struct ctx *c, uint32_t id))
+{
+	uint32_t id;
+	int ret;
+
+	ret = gup_pin(c->fd, c->addr, page_size, GUP_API_PUP_FAST, flags,
+		      &id, NULL);
+	if (ret)
+		return ret == -EINVAL ? -EIO : ret;
+	ret = fn(c, id);
+	if (gup_unpin(c->fd, id, GUP_UNPIN_PLAIN))
+		return -EIO;
+	return ret;
+}
+
+static int dma_write_read_only_fn(struct ctx *c, uint32_t id)
+{
+	char buf[8] = "device";
+
+	return gup_dma(c->fd, id, GUP_DMA_TO_PAGES, 0, buf, sizeof(buf));
+}
+
+static int dma_write_read_only(struct ctx *c)
+{
+	return with_session(c, 0, dma_write_read_only_fn);
+}
+
+static int dma_past_end_fn(struct ctx *c, uint32_t id)
+{
+	char buf[8];
+
+	return gup_dma(c->fd, id, GUP_DMA_FROM_PAGES, page_size - 4, buf,
+		       sizeof(buf));
+}
+
+static int dma_past_end(struct ctx *c)
+{
+	return with_session(c, GUP_PIN_WRITE, dma_past_end_fn);
+}
+
+static int dma_bad_buffer_fn(struct ctx *c, uint32_t id)
+{
+	return gup_dma(c->fd, id, GUP_DMA_TO_PAGES, 0, (void *)8, 8);
+}
+
+static int dma_bad_buffer(struct ctx *c)
+{
+	return with_session(c, GUP_PIN_WRITE, dma_bad_buffer_fn);
+}
+
+static int dma_bad_dir_fn(struct ctx *c, uint32_t id)
+{
+	char buf[8];
+
+	return gup_dma(c->fd, id, 2, 0, buf, sizeof(buf));
+}
+
+static int dma_bad_dir(struct ctx *c)
+{
+	return with_session(c, GUP_PIN_WRITE, dma_bad_dir_fn);
+}
+
+static int bench(struct ctx *c, uint32_t npc, uint64_t size)
+{
+	struct gup_bench b = {
+		.addr = base(c),
+		.size = size,
+		.api = GUP_API_PUP_FAST,
+		.nr_pages_per_call = npc,
+	};
+
+	return ioctl(c->fd, GUP_BENCH, &b) ? -errno : 0;
+}
+
+static int bench_zero_per_call(struct ctx *c)
+{
+	return bench(c, 0, page_size);
+}
+
+static int bench_too_many_per_call(struct ctx *c)
+{
+	return bench(c, GUP_BENCH_BATCH + 1, page_size);
+}
+
+static int bench_unaligned(struct ctx *c)
+{
+	return bench(c, 1, page_size - 1);
+}
+
+static int upstream(struct ctx *c, unsigned long cmd, uint32_t gup_flags,
+		    uint64_t size)
+{
+	struct gup_test g = {
+		.addr = base(c),
+		.size = size,
+		.nr_pages_per_call = 1,
+		.gup_flags = gup_flags,
+	};
+
+	return ioctl(c->fd, cmd, &g) ? -errno : 0;
+}
+
+static int upstream_bad_gup_flags(struct ctx *c)
+{
+	/* 0x4 is FOLL_GET on 6.1: pin_user_pages() would WARN on it. */
+	return upstream(c, PIN_FAST_BENCHMARK, 0x4, page_size);
+}
+
+static int upstream_over_limit(struct ctx *c)
+{
+	long long max = gup_param("max_pages_per_file");
+
+	if (max < 0)
+		return -ENOENT;
+	return upstream(c, GUP_FAST_BENCHMARK, 0, (max + 1) * page_size);
+}
+
+static int upstream_overflow(struct ctx *c)
+{
+	return upstream(c, GUP_BASIC_TEST, 0, -(uint64_t)page_size);
+}
+
+static int longterm_read_unstarted(struct ctx *c)
+{
+	uint64_t to = base(c);
+
+	return ioctl(c->fd, PIN_LONGTERM_TEST_READ, &to) ? -errno : 0;
+}
+
+static int longterm_bad_flags(struct ctx *c)
+{
+	struct pin_longterm_test lt = {
+		.addr = base(c),
+		.size = page_size,
+		.flags = 4,
+	};
+
+	return ioctl(c->fd, PIN_LONGTERM_TEST_START, &lt) ? -errno : 0;
+}
+
+static int longterm_unmapped(struct ctx *c)
+{
+	/* Upstream pins all or nothing: the mapped prefix is let go. */
+	struct pin_longterm_test lt = {
+		.addr = base(c),
+		.size = (NR_PAGES + 1) * page_size,
+	};
+
+	return ioctl(c->fd, PIN_LONGTERM_TEST_START, &lt) ? -errno : 0;
+}
+
+static int unknown_ioctl(struct ctx *c)
+{
+	char arg[64] = "";
+
+	return ioctl(c->fd, _IOWR('g', 99, char[64]), arg) ? -errno : 0;
+}
+
+#define BAD(fn, errno_) \
+	FIXTURE_VARIANT_ADD(bad, fn) { .call = fn, .err = errno_ }
+
+BAD(pin_size_zero, EINVAL);
+BAD(pin_addr_unaligned, EINVAL);
+BAD(pin_size_unaligned, EINVAL);
+BAD(pin_size_negative, EINVAL);
+BAD(pin_kernel_address, EFAULT);
+BAD(pin_unmapped, EFAULT);
+BAD(pin_unmapped_fast, EFAULT);
+BAD(pin_bad_api, EINVAL);
+BAD(pin_bad_flags, EINVAL);
+BAD(pin_longterm_get, EINVAL);
+BAD(pin_reserved, EINVAL);
+BAD(pin_over_limit, E2BIG);
+BAD(stop_unknown, EINVAL);
+BAD(stop_put_on_pin, EINVAL);
+BAD(stop_unpin_on_get, EINVAL);
+BAD(stop_dirty_read_only, EINVAL);
+BAD(stop_bad_how, EINVAL);
+BAD(query_zero_count, EINVAL);
+BAD(query_too_many, E2BIG);
+BAD(query_bad_pointer, EFAULT);
+BAD(query_unknown_session, EINVAL);
+BAD(query_unmapped, EFAULT);
+BAD(dma_write_read_only, EPERM);
+BAD(dma_past_end, EINVAL);
+BAD(dma_bad_buffer, EFAULT);
+BAD(dma_bad_dir, EINVAL);
+BAD(bench_zero_per_call, EINVAL);
+BAD(bench_too_many_per_call, EINVAL);
+BAD(bench_unaligned, EINVAL);
+BAD(upstream_bad_gup_flags, EINVAL);
+BAD(upstream_over_limit, E2BIG);
+BAD(upstream_overflow, EINVAL);
+BAD(longterm_read_unstarted, EINVAL);
+BAD(longterm_bad_flags, EINVAL);
+BAD(longterm_unmapped, EFAULT);
+BAD(unknown_ioctl, ENOTTY);
+
+/* Returns 0, KSFT_SKIP with why, or -1 with why. */
+static int ctx_init(struct ctx *c, const char **why)
+{
+	size_t i;
+
+	c->fd = gup_open();
+	if (c->fd == -ENOENT) {
+		*why = "no /sys/kernel/debug/gup_test: module not loaded";
+		return KSFT_SKIP;
+	}
+	if (c->fd == -EACCES || c->fd == -EPERM) {
+		*why = "opening gup_test needs root";
+		return KSFT_SKIP;
+	}
+	*why = "open or mmap failed";
+	if (c->fd < 0)
+		return -1;
+	c->addr = mmap(NULL, (NR_PAGES + 1) * page_size,
+		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (c->addr == MAP_FAILED) {
+		c->addr = NULL;
+		return -1;
+	}
+	madvise(c->addr, NR_PAGES * page_size, MADV_NOHUGEPAGE);
+	c->hole = c->addr + NR_PAGES * page_size;
+	if (munmap(c->hole, page_size))
+		return -1;
+	for (i = 0; i < NR_PAGES; i++)
+		c->addr[i * page_size] = 1;
+	return 0;
+}
+
+static void ctx_fini(struct ctx *c)
+{
+	if (c->addr)
+		munmap(c->addr, NR_PAGES * page_size);
+	if (c->fd >= 0)
+		close(c->fd);
+}
+
+FIXTURE_SETUP(bad)
+{
+	const char *why;
+	int ret = ctx_init(&self->ctx, &why);
+
+	if (ret == KSFT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	ctx_fini(&self->ctx);
+}
+
+TEST_F(bad, rejected)
+{
+	struct gup_page_state before[NR_PAGES], after[NR_PAGES];
+	struct ctx *c = &self->ctx;
+	long long acq0, rel0;
+	int i;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, before, NR_PAGES));
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+
+	ASSERT_EQ(-variant->err, variant->call(c))
+		TH_LOG("expected %s", strerror(variant->err));
+
+	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
+		  vmstat("nr_foll_pin_released") - rel0);
+	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, after, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ(before[i].pfn, after[i].pfn);
+		ASSERT_EQ(before[i].refcount, after[i].refcount);
+	}
+	/* Nothing was left held: the first session id is still unused. */
+	ASSERT_EQ(-EINVAL, gup_unpin(c->fd, 1, GUP_UNPIN_PLAIN));
+}
+
+FIXTURE(hole)
+{
+	struct ctx ctx;
+};
+
+FIXTURE_SETUP(hole)
+{
+	const char *why;
+	int ret = ctx_init(&self->ctx, &why);
+
+	if (ret == KSFT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+}
+
+FIXTURE_TEARDOWN(hole)
+{
+	ctx_fini(&self->ctx);
+}
+
+/* A range that runs into a hole pins the mapped prefix and says so. */
+TEST_F(hole, partial_pin_reports_prefix)
+{
+	struct gup_page_state before, ps;
+	struct ctx *c = &self->ctx;
+	long long acq0;
+	uint64_t nr;
+	uint32_t id;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, &before, 1));
+	acq0 = vmstat("nr_foll_pin_acquired");
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, (NR_PAGES + 1) * page_size,
+			     GUP_API_PUP, GUP_PIN_WRITE, &id, &nr));
+	ASSERT_EQ(NR_PAGES, nr);
+	ASSERT_EQ(NR_PAGES, vmstat("nr_foll_pin_acquired") - acq0);
+	ASSERT_EQ(0, gup_unpin(c->fd, id, GUP_UNPIN_PLAIN));
+	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, &ps, 1));
+	ASSERT_EQ(before.refcount, ps.refcount);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the suite's selftests; see gup_util.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "gup_util.h"
+
+size_t page_size = 4096;
+
+static void __attribute__((constructor)) gup_util_init(void)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+}
+
+int gup_open(void)
+{
+	const char *path = getenv("GUP_TEST_DEV");
+	int fd;
+
+	fd = open(path ? path : "/sys/kernel/debug/gup_test", O_RDWR);
+	return fd < 0 ? -errno : fd;
+}
+
+static int gup_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+int gup_pin(int fd, void *addr, size_t size, unsigned int api,
+	    unsigned int flags, uint32_t *id, uint64_t *nr_pages)
+{
+	struct gup_pin_session s = {
+		.addr = (uintptr_t)addr,
+		.size = size,
+		.api = api,
+		.flags = flags,
+	};
+	int ret = gup_ioctl(fd, GUP_PIN_START, &s);
+
+	if (!ret) {
+		*id = s.id;
+		if (nr_pages)
+			*nr_pages = s.nr_pages;
+	}
+	return ret;
+}
+
+int gup_unpin(int fd, uint32_t id, unsigned int how)
+{
+	struct gup_unpin_session u = { .id = id, .how = how };
+
+	return gup_ioctl(fd, GUP_PIN_STOP, &u);
+}
+
+int gup_state(int fd, uint32_t id, uint64_t first, struct gup_page_state *ps,
+	      uint64_t count)
+{
+	struct gup_page_query q = {
+		.id = id,
+		.start = first,
+		.count = count,
+		.states = (uintptr_t)ps,
+	};
+	int ret = gup_ioctl(fd, GUP_PIN_QUERY, &q);
+
+	return ret ? ret : (q.count == count ? 0 : -ERANGE);
+}
+
+int gup_state_addr(int fd, const void *addr, struct gup_page_state *ps,
+		   uint64_t count)
+{
+	return gup_state(fd, 0, (uintptr_t)addr, ps, count);
+}
+
+int gup_dma(int fd, uint32_t id, unsigned int dir, uint64_t offset, void *buf,
+	    uint64_t len)
+{
+	struct gup_dma d = {
+		.id = id,
+		.dir = dir,
+		.offset = offset,
+		.len = len,
+		.buf = (uintptr_t)buf,
+	};
+
+	return gup_ioctl(fd, GUP_DMA, &d);
+}
+
+bool api_pins(unsigned int api)
+{
+	return api == GUP_API_PUP || api == GUP_API_PUP_FAST;
+}
+
+unsigned int plain_unpin(unsigned int api)
+{
+	return api_pins(api) ? GUP_UNPIN_PLAIN : GUP_UNPIN_PUT;
+}
+
+const char *api_name(unsigned int api)
+{
+	static const char * const names[GUP_API_NR] = {
+		[GUP_API_GUP] = "get_user_pages",
+		[GUP_API_GUP_FAST] = "get_user_pages_fast",
+		[GUP_API_PUP] = "pin_user_pages",
+		[GUP_API_PUP_FAST] = "pin_user_pages_fast",
+	};
+
+	return api < GUP_API_NR ? names[api] : "?";
+}
+
+long long vmstat(const char *name)
+{
+	size_t len = strlen(name);
+	long long val = -1;
+	char line[256];
+	FILE *f;
+	int fd;
+
+	/* The counters are per-cpu batched: fold them first. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			val = -1;
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			val = strtoll(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+long long gup_param(const char *param)
+{
+	char path[PATH_MAX];
+	long long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/gup_test/parameters/%s",
+		 param);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+bool mem_private(enum mem_kind kind)
+{
+	return kind != MEM_MEMFD && kind != MEM_FILE_SHARED;
+}
+
+bool mem_pin_read_only(enum mem_kind kind)
+{
+	/*
+	 * A write pin would replace the page being counted: the zero page
+	 * and a private file page are copied on write.
+	 */
+	return kind == MEM_ZERO_PAGE || kind == MEM_FILE_PRIVATE;
+}
+
+static bool mem_is_large(struct mem *m)
+{
+	struct gup_page_state ps;
+	int fd = gup_open();
+	bool large;
+
+	if (fd < 0)
+		return false;
+	large = !gup_state_addr(fd, m->addr, &ps, 1) &&
+		(ps.flags & GUP_PS_LARGE) && !(ps.flags & GUP_PS_HUGETLB);
+	close(fd);
+	return large;
+}
+
+static int mem_file(struct mem *m, char *why, size_t why_len)
+{
+	const char *dir = getenv("GUP_TEST_FS_DIR");
+	size_t off;
+	char *buf;
+
+	if (!dir) {
+		snprintf(why, why_len,
+			 "GUP_TEST_FS_DIR is not set: no test filesystem");
+		return KSFT_SKIP;
+	}
+	snprintf(m->path, sizeof(m->path), "%s/gup_test.XXXXXX", dir);
+	m->fd = mkstemp(m->path);
+	if (m->fd < 0) {
+		snprintf(why, why_len, "mkstemp in %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	buf = malloc(m->size);
+	if (!buf)
+		return -1;
+	/* Distinct content per page, written back so the pages are clean. */
+	for (off = 0; off < m->size; off++)
+		buf[off] = (char)(off / page_size + 1);
+	if (pwrite(m->fd, buf, m->size, 0) != (ssize_t)m->size ||
+	    fsync(m->fd)) {
+		snprintf(why, why_len, "write %s: %s", m->path,
+			 strerror(errno));
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
+	      size_t why_len)
+{
+	int prot = PROT_READ | PROT_WRITE;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	size_t i;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->fd = -1;
+	m->size = nr_pages * page_size;
+	if (kind == MEM_ANON_THP || kind == MEM_HUGETLB)
+		m->size = HPAGE_SIZE;
+	m->map_size = m->size;
+
+	switch (kind) {
+	case MEM_ANON_THP:
+		/* Room to align to a PMD. */
+		m->map_size = 2 * HPAGE_SIZE;
+		break;
+	case MEM_MEMFD:
+		m->fd = memfd_create("gup_test", 0);
+		if (m->fd < 0 || ftruncate(m->fd, m->size)) {
+			snprintf(why, why_len, "memfd: %s", strerror(errno));
+			return -1;
+		}
+		flags = MAP_SHARED;
+		break;
+	case MEM_HUGETLB:
+		flags |= MAP_HUGETLB;
+		break;
+	case MEM_FILE_SHARED:
+	case MEM_FILE_PRIVATE:
+		ret = mem_file(m, why, why_len);
+		if (ret)
+			return ret;
+		flags = kind == MEM_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
+		break;
+	default:
+		break;
+	}
+
+	m->map = mmap(NULL, m->map_size, prot, flags, m->fd, 0);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		snprintf(why, why_len, "mmap: %s", strerror(errno));
+		if (kind == MEM_HUGETLB) {
+			snprintf(why, why_len,
+				 "no free 2 MiB hugetlb page (vm.nr_hugepages)");
+			return KSFT_SKIP;
+		}
+		return -1;
+	}
+	m->addr = m->map;
+	if (kind == MEM_ANON_THP) {
+		m->addr = (char *)(((uintptr_t)m->map + HPAGE_SIZE - 1) &
+				   ~(HPAGE_SIZE - 1));
+		if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
+			snprintf(why, why_len, "MADV_HUGEPAGE: %s",
+				 strerror(errno));
+			return KSFT_SKIP;
+		}
+	} else if (kind == MEM_ANON || kind == MEM_ZERO_PAGE) {
+		madvise(m->addr, m->size, MADV_NOHUGEPAGE);
+	}
+	m->nr_pages = m->size / page_size;
+
+	for (i = 0; i < m->nr_pages; i++) {
+		volatile char *p = m->addr + i * page_size;
+
+		if (kind == MEM_ZERO_PAGE || kind == MEM_FILE_SHARED ||
+		    kind == MEM_FILE_PRIVATE)
+			(void)*p;
+		else
+			*p = (char)(i + 1);
+	}
+	if (kind == MEM_ANON_THP && !mem_is_large(m)) {
+		snprintf(why, why_len,
+			 "no THP was allocated (THP disabled or memory fragmented)");
+		return KSFT_SKIP;
+	}
+	return 0;
+}
+
+void mem_teardown(struct mem *m)
+{
+	if (m->map)
+		munmap(m->map, m->map_size);
+	if (m->fd >= 0)
+		close(m->fd);
+	if (m->path[0])
+		unlink(m->path);
+	m->map = NULL;
+	m->fd = -1;
+	m->path[0] = 0;
+}
+
+/*
+ * The upstream version. Debian's release string names its ABI ("6.1.0-56"),
+ * its version string the upstream stable release ("Debian 6.1.192-2").
+ */
+static void kernel_version(struct kernel_expect *k)
+{
+	struct utsname u;
+	const char *deb;
+
+	if (uname(&u))
+		return;
+	sscanf(u.release, "%u.%u.%u", &k->major, &k->minor, &k->sublevel);
+	deb = strstr(u.version, "Debian ");
+	if (deb)
+		sscanf(deb, "Debian %u.%u.%u", &k->major, &k->minor,
+		       &k->sublevel);
+}
+
+static bool version_at_least(const struct kernel_expect *k, unsigned int major,
+			     unsigned int minor, unsigned int sublevel)
+{
+	if (k->major != major)
+		return k->major > major;
+	if (k->minor != minor)
+		return k->minor > minor;
+	return k->sublevel >= sublevel;
+}
+
+const struct kernel_expect *kernel_expect(void)
+{
+	static struct kernel_expect k;
+	static bool done;
+
+	if (done)
+		return &k;
+	kernel_version(&k);
+	/* "mm: Don't pin ZERO_PAGE in pin_user_pages()": v6.5, 6.1.130. */
+	k.zero_page_pins_counted = !(version_at_least(&k, 6, 5, 0) ||
+				     (k.major == 6 && k.minor == 1 &&
+				      k.sublevel >= 130));
+	/* "mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings": v6.5. */
+	k.longterm_write_file_ok = !version_at_least(&k, 6, 5, 0);
+	done = true;
+	return &k;
+}

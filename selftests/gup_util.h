@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the suite's selftests: the gup_test device, /proc/vmstat,
+ * the memory types every case runs against, and what the running kernel is
+ * expected to do.
+ */
+#ifndef GUP_UTIL_H
+#define GUP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+
+#include "gup_test_abi.h"
+
+#define GUP_BIAS	1024	/* GUP_PIN_COUNTING_BIAS */
+#define HPAGE_SIZE	(2UL << 20)
+
+extern size_t page_size;
+
+/* The device; GUP_TEST_DEV overrides the path. Returns fd or -errno. */
+int gup_open(void);
+
+/* Each returns 0 or -errno. */
+int gup_pin(int fd, void *addr, size_t size, unsigned int api,
+	    unsigned int flags, uint32_t *id, uint64_t *nr_pages);
+int gup_unpin(int fd, uint32_t id, unsigned int how);
+int gup_state(int fd, uint32_t id, uint64_t first,
+	      struct gup_page_state *ps, uint64_t count);
+int gup_state_addr(int fd, const void *addr, struct gup_page_state *ps,
+		   uint64_t count);
+int gup_dma(int fd, uint32_t id, unsigned int dir, uint64_t offset,
+	    void *buf, uint64_t len);
+
+/* The unpin way that matches an API's plain release. */
+unsigned int plain_unpin(unsigned int api);
+bool api_pins(unsigned int api);
+const char *api_name(unsigned int api);
+
+/* A /proc/vmstat counter after folding the per-cpu deltas; -1 if absent. */
+long long vmstat(const char *name);
+
+/* A module parameter of gup_test; -1 if it cannot be read. */
+long long gup_param(const char *param);
+
+enum mem_kind {
+	MEM_ANON,		/* anonymous, 4 KiB pages */
+	MEM_ANON_THP,		/* anonymous, one PMD-mapped THP */
+	MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
+	MEM_HUGETLB,		/* anonymous hugetlb, one 2 MiB page */
+	MEM_FILE_SHARED,	/* file on the test filesystem, MAP_SHARED */
+	MEM_FILE_PRIVATE,	/* file on the test filesystem, MAP_PRIVATE */
+	MEM_ZERO_PAGE,		/* never-written anonymous: the zero page */
+};
+
+struct mem {
+	enum mem_kind kind;
+	char *addr;
+	size_t size;
+	size_t nr_pages;
+	int fd;
+	char path[PATH_MAX];
+	char *map;		/* what to munmap */
+	size_t map_size;
+};
+
+/*
+ * Maps at least nr_pages of kind, faulted in (written where the kind allows,
+ * read otherwise). Returns 0, or KSFT_SKIP with why filled in, or -1 with why.
+ */
+int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages,
+	      char *why, size_t why_len);
+void mem_teardown(struct mem *m);
+/* Whether the mapping is private (pins for write give anonymous pages). */
+bool mem_private(enum mem_kind kind);
+/* Whether pins of this kind are read-only in the pin-count cases. */
+bool mem_pin_read_only(enum mem_kind kind);
+
+/* What the running kernel does, computed once from what it reports. */
+struct kernel_expect {
+	unsigned int major, minor, sublevel;	/* upstream version */
+	/* Pins of the shared zero page take no reference (v6.5, 6.1.130). */
+	bool zero_page_pins_counted;
+	/* FOLL_LONGTERM|FOLL_WRITE on a regular file mapping (refused v6.5). */
+	bool longterm_write_file_ok;
+};
+
+const struct kernel_expect *kernel_expect(void);
+
+#endif /* GUP_UTIL_H */

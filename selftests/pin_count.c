@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exact pin counts: every case runs against every memory type.
+ *
+ * A small folio counts a FOLL_PIN as GUP_PIN_COUNTING_BIAS (1024) refcount,
+ * a large folio as one refcount and one pincount; FOLL_GET is one refcount
+ * either way; /proc/vmstat's nr_foll_pin_acquired/released count pinned
+ * pages. What differs between kernels comes from kernel_expect().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "gup_util.h"
+
+#define NR_PAGES	16	/* of the small memory types */
+#define NR_PINNED	3	/* pages pinned by a case */
+#define NR_PINS		2	/* times each is pinned */
+
+FIXTURE(pin)
+{
+	int fd;
+	struct mem mem;
+	unsigned int pin_flags;	/* GUP_PIN_WRITE unless read-only */
+};
+
+FIXTURE_VARIANT(pin)
+{
+	enum mem_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(pin, anon) { .kind = MEM_ANON };
+FIXTURE_VARIANT_ADD(pin, anon_thp) { .kind = MEM_ANON_THP };
+FIXTURE_VARIANT_ADD(pin, memfd) { .kind = MEM_MEMFD };
+FIXTURE_VARIANT_ADD(pin, hugetlb_2m) { .kind = MEM_HUGETLB };
+FIXTURE_VARIANT_ADD(pin, file_shared) { .kind = MEM_FILE_SHARED };
+FIXTURE_VARIANT_ADD(pin, file_private) { .kind = MEM_FILE_PRIVATE };
+FIXTURE_VARIANT_ADD(pin, zero_page) { .kind = MEM_ZERO_PAGE };
+
+FIXTURE_SETUP(pin)
+{
+	char why[256] = "";
+	int ret;
+
+	self->fd = gup_open();
+	if (self->fd == -ENOENT)
+		SKIP(return, "no /sys/kernel/debug/gup_test: module not loaded");
+	if (self->fd == -EACCES || self->fd == -EPERM)
+		SKIP(return, "opening gup_test needs root");
+	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
+
+	ret = mem_setup(&self->mem, variant->kind, NR_PAGES, why, sizeof(why));
+	if (ret == KSFT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	self->pin_flags = mem_pin_read_only(variant->kind) ? 0 : GUP_PIN_WRITE;
+}
+
+FIXTURE_TEARDOWN(pin)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	mem_teardown(&self->mem);
+}
+
+static bool is_zero(const struct gup_page_state *ps)
+{
+	return ps->flags & GUP_PS_ZERO_PAGE;
+}
+
+/*
+ * The refcount and pincount a folio has after @pins more FOLL_PIN pins of
+ * its pages: the rule this suite exists to check.
+ */
+static void expect_pinned(const struct gup_page_state *before,
+			  unsigned int pins, struct gup_page_state *after)
+{
+	*after = *before;
+	if (is_zero(before) && !kernel_expect()->zero_page_pins_counted)
+		return;
+	if (before->flags & GUP_PS_LARGE) {
+		after->refcount += pins;
+		after->pincount += pins;
+	} else {
+		after->refcount += pins * GUP_BIAS;
+	}
+	if (pins)
+		after->flags |= GUP_PS_MAYBE_DMA_PINNED;
+}
+
+static bool counts_equal(const struct gup_page_state *want,
+			 const struct gup_page_state *got)
+{
+	return want->pfn == got->pfn && want->refcount == got->refcount &&
+	       want->pincount == got->pincount &&
+	       !((want->flags ^ got->flags) & GUP_PS_MAYBE_DMA_PINNED);
+}
+
+#define COUNTS_FMT "pfn %#llx refcount %d pincount %d dma-pinned %d"
+#define COUNTS(ps) (unsigned long long)(ps)->pfn, (ps)->refcount, \
+	(ps)->pincount, !!((ps)->flags & GUP_PS_MAYBE_DMA_PINNED)
+
+static void assert_counts(struct __test_metadata *_metadata, const char *when,
+			  unsigned int page, const struct gup_page_state *want,
+			  const struct gup_page_state *got)
+{
+	ASSERT_TRUE(counts_equal(want, got))
+		TH_LOG("%s, page %u: want " COUNTS_FMT ", got " COUNTS_FMT,
+		       when, page, COUNTS(want), COUNTS(got));
+}
+
+/* The 6.1 harness runs the body after a SKIP in setup. */
+#define RETURN_IF_SKIPPED() do { \
+	if (_metadata->skip) \
+		return; \
+} while (0)
+
+/* Pins of the same pages in one folio add up: NR_PINS x NR_PINNED. */
+static unsigned int pins_per_folio(const struct gup_page_state *ps)
+{
+	return ps->flags & GUP_PS_LARGE ? NR_PINS * NR_PINNED : NR_PINS;
+}
+
+/*
+ * NR_PINS sessions pin the first NR_PINNED pages with each pin API, with and
+ * without FOLL_LONGTERM; the unpins restore the exact starting state.
+ */
+TEST_F(pin, pin_counts)
+{
+	static const struct { unsigned int api, flags; } ways[] = {
+		{ GUP_API_PUP, 0 },
+		{ GUP_API_PUP_FAST, 0 },
+		{ GUP_API_PUP, GUP_PIN_LONGTERM },
+		{ GUP_API_PUP_FAST, GUP_PIN_LONGTERM },
+	};
+	struct gup_page_state before[NR_PINNED], during[NR_PINNED], want;
+	uint32_t id[NR_PINS];
+	unsigned int w, p, i;
+
+	RETURN_IF_SKIPPED();
+	for (w = 0; w < ARRAY_SIZE(ways); w++) {
+		unsigned int flags = ways[w].flags | self->pin_flags;
+
+		if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
+		    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) &&
+		    variant->kind == MEM_FILE_SHARED &&
+		    !kernel_expect()->longterm_write_file_ok)
+			flags &= ~GUP_PIN_WRITE;
+
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, before,
+					    NR_PINNED));
+		for (p = 0; p < NR_PINS; p++)
+			ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr,
+					     NR_PINNED * page_size,
+					     ways[w].api, flags, &id[p], NULL))
+				TH_LOG("%s flags %#x", api_name(ways[w].api),
+				       flags);
+		ASSERT_EQ(0, gup_state(self->fd, id[0], 0, during, NR_PINNED));
+		for (i = 0; i < NR_PINNED; i++) {
+			expect_pinned(&before[i], pins_per_folio(&before[i]),
+				      &want);
+			assert_counts(_metadata, api_name(ways[w].api), i,
+				      &want, &during[i]);
+		}
+		for (p = 0; p < NR_PINS; p++)
+			ASSERT_EQ(0, gup_unpin(self->fd, id[p],
+					       GUP_UNPIN_PLAIN));
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, during,
+					    NR_PINNED));
+		for (i = 0; i < NR_PINNED; i++)
+			assert_counts(_metadata, "after unpin", i,
+				      &before[i], &during[i]);
+	}
+}
+
+/* FOLL_GET is one reference per page and never a pin. */
+TEST_F(pin, get_counts)
+{
+	static const unsigned int apis[] = { GUP_API_GUP, GUP_API_GUP_FAST };
+	struct gup_page_state before, during;
+	unsigned int a;
+	uint32_t id;
+
+	RETURN_IF_SKIPPED();
+	for (a = 0; a < ARRAY_SIZE(apis); a++) {
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr,
+					    &before, 1));
+		ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, page_size,
+				     apis[a], self->pin_flags, &id, NULL));
+		ASSERT_EQ(0, gup_state(self->fd, id, 0, &during, 1));
+		ASSERT_EQ(before.pfn, during.pfn);
+		ASSERT_EQ(before.refcount + 1, during.refcount)
+			TH_LOG("%s", api_name(apis[a]));
+		ASSERT_EQ(before.pincount, during.pincount);
+		ASSERT_EQ(before.flags & GUP_PS_MAYBE_DMA_PINNED,
+			  during.flags & GUP_PS_MAYBE_DMA_PINNED);
+		ASSERT_EQ(0, gup_unpin(self->fd, id, GUP_UNPIN_PUT));
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr,
+					    &during, 1));
+		ASSERT_EQ(before.refcount, during.refcount);
+	}
+}
+
+/*
+ * The bias scheme's documented false positive: enough FOLL_GET references
+ * to reach GUP_PIN_COUNTING_BIAS make a small folio look dma-pinned. A large
+ * folio keeps an exact pincount and does not.
+ */
+TEST_F(pin, get_bias_false_positive)
+{
+	struct gup_page_state before, ps;
+	uint32_t *ids;
+	int i, nr;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
+	ASSERT_EQ(0, before.flags & GUP_PS_MAYBE_DMA_PINNED);
+	ASSERT_GT(GUP_BIAS, before.refcount);
+	nr = GUP_BIAS - before.refcount;
+	ids = calloc(nr, sizeof(*ids));
+	ASSERT_NE(NULL, ids);
+
+	for (i = 0; i < nr; i++) {
+		ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, page_size,
+				     GUP_API_GUP_FAST, 0, &ids[i], NULL));
+		if (i == nr - 2) {
+			ASSERT_EQ(0, gup_state(self->fd, ids[i], 0, &ps, 1));
+			ASSERT_EQ(GUP_BIAS - 1, ps.refcount);
+			ASSERT_EQ(0, ps.flags & GUP_PS_MAYBE_DMA_PINNED);
+		}
+	}
+	ASSERT_EQ(0, gup_state(self->fd, ids[0], 0, &ps, 1));
+	ASSERT_EQ(GUP_BIAS, ps.refcount);
+	if (ps.flags & GUP_PS_LARGE) {
+		ASSERT_EQ(0, ps.flags & GUP_PS_MAYBE_DMA_PINNED);
+	} else {
+		ASSERT_EQ(GUP_PS_MAYBE_DMA_PINNED,
+			  ps.flags & GUP_PS_MAYBE_DMA_PINNED);
+	}
+
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, gup_unpin(self->fd, ids[i], GUP_UNPIN_PUT));
+	free(ids);
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &ps, 1));
+	ASSERT_EQ(before.refcount, ps.refcount);
+	ASSERT_EQ(0, ps.flags & GUP_PS_MAYBE_DMA_PINNED);
+}
+
+/*
+ * nr_foll_pin_acquired/released move by exactly the pages pinned and
+ * unpinned, for every API; FOLL_GET and zero-page pins move neither.
+ */
+TEST_F(pin, vmstat_counts)
+{
+	static const struct { unsigned int api, flags; } ways[] = {
+		{ GUP_API_GUP, 0 },
+		{ GUP_API_GUP_FAST, 0 },
+		{ GUP_API_PUP, 0 },
+		{ GUP_API_PUP_FAST, 0 },
+		{ GUP_API_PUP, GUP_PIN_LONGTERM },
+		{ GUP_API_PUP_FAST, GUP_PIN_LONGTERM },
+	};
+	long long acq0, rel0, acq, rel, want;
+	struct gup_page_state ps;
+	uint64_t nr;
+	unsigned int w, flags;
+	uint32_t id;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_LE(0, vmstat("nr_foll_pin_acquired"))
+		TH_LOG("no nr_foll_pin_acquired in /proc/vmstat");
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &ps, 1));
+
+	for (w = 0; w < ARRAY_SIZE(ways); w++) {
+		flags = ways[w].flags | self->pin_flags;
+		if ((flags & GUP_PIN_LONGTERM) &&
+		    variant->kind == MEM_FILE_SHARED &&
+		    !kernel_expect()->longterm_write_file_ok)
+			flags &= ~GUP_PIN_WRITE;
+
+		acq0 = vmstat("nr_foll_pin_acquired");
+		rel0 = vmstat("nr_foll_pin_released");
+		ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, self->mem.size,
+				     ways[w].api, flags, &id, &nr));
+		ASSERT_EQ(self->mem.nr_pages, nr);
+		acq = vmstat("nr_foll_pin_acquired");
+		want = api_pins(ways[w].api) ? (long long)nr : 0;
+		if (is_zero(&ps) && !kernel_expect()->zero_page_pins_counted)
+			want = 0;
+		ASSERT_EQ(want, acq - acq0)
+			TH_LOG("%s flags %#x", api_name(ways[w].api), flags);
+		ASSERT_EQ(0, vmstat("nr_foll_pin_released") - rel0);
+
+		ASSERT_EQ(0, gup_unpin(self->fd, id, plain_unpin(ways[w].api)));
+		rel = vmstat("nr_foll_pin_released");
+		ASSERT_EQ(want, rel - rel0);
+		ASSERT_EQ(acq, vmstat("nr_foll_pin_acquired"));
+	}
+}
+
+/* A test that dies with pins held leaks nothing: close releases it all. */
+TEST_F(pin, close_releases)
+{
+	struct gup_page_state before[NR_PINNED], after[NR_PINNED];
+	struct pin_longterm_test lt = {
+		.addr = (uintptr_t)self->mem.addr,
+		.size = NR_PINNED * page_size,
+	};
+	long long acq0, rel0;
+	unsigned int i;
+	uint32_t id;
+	int fd;
+
+	RETURN_IF_SKIPPED();
+	if (self->pin_flags & GUP_PIN_WRITE)
+		lt.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
+	if (variant->kind == MEM_FILE_SHARED &&
+	    !kernel_expect()->longterm_write_file_ok)
+		lt.flags = 0;
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, before,
+				    NR_PINNED));
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+
+	fd = gup_open();
+	ASSERT_LE(0, fd);
+	for (i = 0; i < NR_PINS; i++)
+		ASSERT_EQ(0, gup_pin(fd, self->mem.addr, NR_PINNED * page_size,
+				     GUP_API_PUP_FAST, self->pin_flags, &id,
+				     NULL));
+	ASSERT_EQ(0, gup_pin(fd, self->mem.addr, NR_PINNED * page_size,
+			     GUP_API_GUP, self->pin_flags, &id, NULL));
+	ASSERT_EQ(0, ioctl(fd, PIN_LONGTERM_TEST_START, &lt));
+	ASSERT_EQ(0, close(fd));
+
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, after,
+				    NR_PINNED));
+	for (i = 0; i < NR_PINNED; i++)
+		assert_counts(_metadata, "after close", i, &before[i],
+			      &after[i]);
+	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
+		  vmstat("nr_foll_pin_released") - rel0);
+}
+
+/*
+ * A write pin of a private mapping breaks COW before it returns: the pinned
+ * page is the one mapped, anonymous and exclusive, and what the device sees
+ * through the pin is what user space sees. A shared mapping pins the page
+ * cache page itself.
+ */
+TEST_F(pin, write_pin_coherent)
+{
+	struct gup_page_state pinned, mapped;
+	char *user = self->mem.addr;
+	char buf[64];
+	uint32_t id;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, gup_pin(self->fd, user, page_size, GUP_API_PUP_FAST,
+			     GUP_PIN_WRITE, &id, NULL));
+	ASSERT_EQ(0, gup_state(self->fd, id, 0, &pinned, 1));
+	ASSERT_EQ(0, gup_state_addr(self->fd, user, &mapped, 1));
+	ASSERT_EQ(pinned.pfn, mapped.pfn);
+	ASSERT_EQ(0, pinned.flags & GUP_PS_ZERO_PAGE);
+	if (mem_private(variant->kind)) {
+		ASSERT_EQ(GUP_PS_ANON | GUP_PS_ANON_EXCLUSIVE,
+			  pinned.flags & (GUP_PS_ANON | GUP_PS_ANON_EXCLUSIVE));
+	} else {
+		ASSERT_EQ(0, pinned.flags & GUP_PS_ANON);
+	}
+
+	memcpy(user, "written by user space", 22);
+	ASSERT_EQ(0, gup_dma(self->fd, id, GUP_DMA_FROM_PAGES, 0, buf, 22));
+	ASSERT_EQ(0, memcmp(buf, "written by user space", 22));
+	ASSERT_EQ(0, gup_dma(self->fd, id, GUP_DMA_TO_PAGES, 0,
+			     "written by the device", 22));
+	ASSERT_EQ(0, memcmp(user, "written by the device", 22));
+	ASSERT_EQ(0, gup_unpin(self->fd, id, GUP_UNPIN_DIRTY_LOCK));
+}
+
+/* Upstream's PIN_LONGTERM_TEST_READ returns what the pinned pages hold. */
+TEST_F(pin, longterm_test_read)
+{
+	size_t size = NR_PINNED * page_size;
+	struct pin_longterm_test lt = {
+		.addr = (uintptr_t)self->mem.addr,
+		.size = size,
+		.flags = PIN_LONGTERM_TEST_FLAG_USE_FAST,
+	};
+	uint64_t to;
+	char *buf;
+
+	RETURN_IF_SKIPPED();
+	buf = malloc(size);
+	ASSERT_NE(NULL, buf);
+	to = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl(self->fd, PIN_LONGTERM_TEST_START, &lt));
+	ASSERT_EQ(-1, ioctl(self->fd, PIN_LONGTERM_TEST_START, &lt));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->fd, PIN_LONGTERM_TEST_READ, &to));
+	ASSERT_EQ(0, memcmp(buf, self->mem.addr, size));
+	ASSERT_EQ(0, ioctl(self->fd, PIN_LONGTERM_TEST_STOP));
+	free(buf);
+}
+
+TEST_HARNESS_MAIN
