@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gup_benchmark: upstream gup_test's command line and output (upstream
+ * mode), plus a nanosecond mode built on GUP_BENCH: warm-up, repeated
+ * samples and their statistics, sweeps over apis, page types, sizes and
+ * pages per call, JSON results, comparison with a baseline, and plots.
+ * README beside this file documents the options and the JSON schema.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "numa.h"
+#include "plot.h"
+#include "results.h"
+#include "upstream.h"
+
+#define EXIT_USAGE		2
+#define EXIT_REGRESSION		3
+#define KSFT_SKIP		4
+
+#define MB			(1UL << 20)
+#define MAX_LIST		16
+#define DEFAULT_SIZE		(64 * MB)
+#define DEFAULT_REPS		15
+#define DEFAULT_WARMUP		2
+
+struct options {
+	struct upstream_options up;
+	bool ns_mode;			/* a long option was given */
+	bool measure_opt;		/* an option that shapes a measurement */
+	char upstream_only;		/* an option only upstream mode takes */
+	bool sweep;
+	bool file_given;
+	const struct pin_method *methods[MAX_LIST];
+	size_t nr_methods;
+	enum page_type types[MAX_LIST];
+	size_t nr_types;
+	unsigned long sizes[MAX_LIST];
+	size_t nr_sizes;
+	unsigned int npcs[MAX_LIST];
+	size_t nr_npcs;
+	unsigned int reps, warmup;
+	int node;
+	const char *json, *from, *compare, *plot;
+	struct compare_policy policy;
+};
+
+enum {
+	OPT_REPS = 256, OPT_WARMUP, OPT_API, OPT_TYPE, OPT_SIZE, OPT_NPC,
+	OPT_SWEEP, OPT_NODE, OPT_JSON, OPT_FROM, OPT_COMPARE, OPT_ALPHA,
+	OPT_THRESHOLD, OPT_PLOT, OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "reps",	required_argument, NULL, OPT_REPS },
+	{ "warmup",	required_argument, NULL, OPT_WARMUP },
+	{ "api",	required_argument, NULL, OPT_API },
+	{ "type",	required_argument, NULL, OPT_TYPE },
+	{ "size",	required_argument, NULL, OPT_SIZE },
+	{ "npc",	required_argument, NULL, OPT_NPC },
+	{ "sweep",	no_argument,	   NULL, OPT_SWEEP },
+	{ "node",	required_argument, NULL, OPT_NODE },
+	{ "json",	required_argument, NULL, OPT_JSON },
+	{ "from",	required_argument, NULL, OPT_FROM },
+	{ "compare",	required_argument, NULL, OPT_COMPARE },
+	{ "alpha",	required_argument, NULL, OPT_ALPHA },
+	{ "threshold",	required_argument, NULL, OPT_THRESHOLD },
+	{ "plot",	required_argument, NULL, OPT_PLOT },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ }
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: gup_benchmark [upstream options] [pages to dump...]\n"
+"       gup_benchmark [upstream memory options] --LONG-OPTION...\n"
+"\n"
+"Upstream mode (tools/testing/selftests/vm/gup_test), times in us:\n"
+"  -u GUP_FAST_BENCHMARK (default)  -a PIN_FAST_BENCHMARK  -L PIN_LONGTERM_BENCHMARK\n"
+"  -U GUP_BASIC_TEST  -b PIN_BASIC_TEST  -c DUMP_USER_PAGES_TEST  -p dump with pin\n"
+"  -m MB (128)  -r repeats  -n pages per call (1)  -F gup_flags  -j threads\n"
+"  -f file (/dev/zero)  -S MAP_SHARED  -H MAP_HUGETLB  -t MADV_HUGEPAGE\n"
+"  -T MADV_NOHUGEPAGE  -w FOLL_WRITE (default)  -W no FOLL_WRITE\n"
+"  -z fault in with FOLL_TOUCH in gup, not from user space\n"
+"\n"
+"Nanosecond mode (GUP_BENCH), chosen by any long option:\n"
+"  --api LIST     gup,gup_fast,pup,pup_fast,pup_longterm,pup_fast_longterm\n"
+"  --type LIST    4k,thp,hugetlb\n"
+"  --size LIST    bytes, K/M/G suffixes (64M); -m MB sets one\n"
+"  --npc LIST     pages per call, 1..%d\n"
+"  --sweep        lists not given default to the sweep's: the four\n"
+"                 non-longterm apis, all types, npc 1,32,512\n"
+"  --reps N (%d)  --warmup N (%d): repetitions kept and discarded\n"
+"  --node N       bind the memory to NUMA node N, report where it landed\n"
+"  --json FILE    write every sample as JSON (- for stdout)\n"
+"  --from FILE    read results from JSON instead of measuring\n"
+"  --compare FILE flag configurations slower than in this baseline JSON\n"
+"  --alpha A (%g)  --threshold PCT (%g): a regression needs both\n"
+"  --plot FILE    draw an SVG with gnuplot\n"
+"  -u -a -L -U -b -t -T -H -m -n -r -w -W -S -f -z keep their meaning.\n"
+"Exit: 0 ok, 1 error, 2 usage, 3 regression found, 4 no gup_test device.\n",
+		GUP_BENCH_BATCH, DEFAULT_REPS, DEFAULT_WARMUP, COMPARE_ALPHA,
+		100 * COMPARE_THRESHOLD);
+}
+
+static int parse_ulong(const char *s, unsigned long *v, bool size)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (size && *end) {
+		const char *units = "KMG", *u = strchr(units, *end);
+
+		if (!u || end[1])
+			return -EINVAL;
+		*v <<= 10 * (u - units + 1);
+		end++;
+	}
+	return *end ? -EINVAL : 0;
+}
+
+/* Splits a comma-separated list in place; returns its length or -1. */
+static int split(char *arg, char **items)
+{
+	int n = 0;
+	char *tok, *save;
+
+	for (tok = strtok_r(arg, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_LIST)
+			return -1;
+		items[n++] = tok;
+	}
+	return n;
+}
+
+static int parse_list(struct options *o, int opt, char *arg)
+{
+	char *items[MAX_LIST];
+	unsigned long v;
+	int n = split(arg, items), i, t;
+
+	if (n <= 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		switch (opt) {
+		case OPT_API:
+			o->methods[i] = pin_method_by_name(items[i]);
+			if (!o->methods[i])
+				return -EINVAL;
+			break;
+		case OPT_TYPE:
+			t = page_type_by_name(items[i]);
+			if (t < 0)
+				return -EINVAL;
+			o->types[i] = t;
+			break;
+		case OPT_SIZE:
+			if (parse_ulong(items[i], &v, true) || !v)
+				return -EINVAL;
+			o->sizes[i] = v;
+			break;
+		case OPT_NPC:
+			if (parse_ulong(items[i], &v, false) || !v ||
+			    v > GUP_BENCH_BATCH)
+				return -EINVAL;
+			o->npcs[i] = v;
+			break;
+		}
+	}
+	if (opt == OPT_API)
+		o->nr_methods = n;
+	else if (opt == OPT_TYPE)
+		o->nr_types = n;
+	else if (opt == OPT_SIZE)
+		o->nr_sizes = n;
+	else
+		o->nr_npcs = n;
+	return 0;
+}
+
+/* An upstream command also names the method nanosecond mode times. */
+static void set_cmd(struct options *o, unsigned long cmd, const char *method)
+{
+	o->up.cmd = cmd;
+	if (method) {
+		o->methods[0] = pin_method_by_name(method);
+		o->nr_methods = 1;
+	}
+}
+
+static void set_type(struct options *o, enum page_type type)
+{
+	o->types[0] = type;
+	o->nr_types = 1;
+}
+
+static int parse_short(struct options *o, int opt, char *arg)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case 'u':
+		set_cmd(o, GUP_FAST_BENCHMARK, "gup_fast");
+		break;
+	case 'a':
+		set_cmd(o, PIN_FAST_BENCHMARK, "pup_fast");
+		break;
+	case 'L':
+		set_cmd(o, PIN_LONGTERM_BENCHMARK, "pup_longterm");
+		break;
+	case 'U':
+		set_cmd(o, GUP_BASIC_TEST, "gup");
+		break;
+	case 'b':
+		set_cmd(o, PIN_BASIC_TEST, "pup");
+		break;
+	case 'c':
+		set_cmd(o, DUMP_USER_PAGES_TEST, NULL);
+		/* Page 0 unless pages are named after the options. */
+		o->up.gup.which_pages[0] = 1;
+		o->upstream_only = opt;
+		return 0;
+	case 'p':
+		o->up.gup.test_flags |= GUP_TEST_FLAG_DUMP_PAGES_USE_PIN;
+		o->upstream_only = opt;
+		return 0;
+	case 'F':
+		o->up.gup.gup_flags = strtol(arg, NULL, 0);
+		o->upstream_only = opt;
+		return 0;
+	case 'j':
+		o->up.nr_threads = atoi(arg);
+		o->upstream_only = opt;
+		return 0;
+	case 'm':
+		o->up.size = atoi(arg) * MB;
+		o->sizes[0] = o->up.size;
+		o->nr_sizes = 1;
+		break;
+	case 'r':
+		o->up.repeats = atoi(arg);
+		o->reps = o->up.repeats > 0 ? o->up.repeats : 0;
+		break;
+	case 'n':
+		if (parse_ulong(arg, &v, false))
+			return -EINVAL;
+		o->up.nr_pages_per_call = v;
+		o->npcs[0] = v;
+		o->nr_npcs = 1;
+		break;
+	case 't':
+		o->up.thp = 1;
+		set_type(o, PAGE_THP);
+		break;
+	case 'T':
+		o->up.thp = 0;
+		set_type(o, PAGE_4K);
+		break;
+	case 'H':
+		o->up.map_flags |= MAP_HUGETLB | MAP_ANONYMOUS;
+		set_type(o, PAGE_HUGETLB);
+		break;
+	case 'w':
+		o->up.write = 1;
+		break;
+	case 'W':
+		o->up.write = 0;
+		break;
+	case 'S':
+		o->up.map_flags &= ~MAP_PRIVATE;
+		o->up.map_flags |= MAP_SHARED;
+		break;
+	case 'f':
+		o->up.file = arg;
+		o->file_given = true;
+		break;
+	case 'z':
+		o->up.touch = 1;
+		break;
+	default:
+		return -EINVAL;
+	}
+	o->measure_opt = true;
+	return 0;
+}
+
+static int parse_long(struct options *o, int opt, char *arg)
+{
+	unsigned long v;
+	double d;
+	char *end;
+
+	o->ns_mode = true;
+	switch (opt) {
+	case OPT_REPS:
+	case OPT_WARMUP:
+		if (parse_ulong(arg, &v, false) || v > 100000 ||
+		    (opt == OPT_REPS && !v))
+			return -EINVAL;
+		*(opt == OPT_REPS ? &o->reps : &o->warmup) = v;
+		break;
+	case OPT_API:
+	case OPT_TYPE:
+	case OPT_SIZE:
+	case OPT_NPC:
+		return parse_list(o, opt, arg) ? -EINVAL :
+		       (o->measure_opt = true, 0);
+	case OPT_SWEEP:
+		o->sweep = true;
+		break;
+	case OPT_NODE:
+		if (parse_ulong(arg, &v, false) || v >= MAX_NODES)
+			return -EINVAL;
+		o->node = v;
+		break;
+	case OPT_JSON:
+		o->json = arg;
+		return 0;
+	case OPT_FROM:
+		o->from = arg;
+		return 0;
+	case OPT_COMPARE:
+		o->compare = arg;
+		return 0;
+	case OPT_PLOT:
+		o->plot = arg;
+		return 0;
+	case OPT_ALPHA:
+	case OPT_THRESHOLD:
+		d = strtod(arg, &end);
+		if (end == arg || (*end && strcmp(end, "%")) || d <= 0 ||
+		    (opt == OPT_ALPHA && d >= 1))
+			return -EINVAL;
+		if (opt == OPT_ALPHA)
+			o->policy.alpha = d;
+		else
+			o->policy.threshold = d / 100;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	o->measure_opt = true;
+	return 0;
+}
+
+static int parse_options(struct options *o, int argc, char **argv)
+{
+	int opt, n;
+
+	memset(o, 0, sizeof(*o));
+	upstream_defaults(&o->up);
+	o->reps = DEFAULT_REPS;
+	o->warmup = DEFAULT_WARMUP;
+	o->node = -1;
+	o->policy.alpha = COMPARE_ALPHA;
+	o->policy.threshold = COMPARE_THRESHOLD;
+
+	while ((opt = getopt_long(argc, argv, "m:r:n:F:f:abcj:tTLUuwWSHpz",
+				  long_options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt < OPT_REPS ? parse_short(o, opt, optarg) :
+				     parse_long(o, opt, optarg)) {
+			if (opt != '?')
+				fprintf(stderr, "gup_benchmark: bad argument for %s\n",
+					argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+
+	/* Upstream: dump these page numbers (0-based) with -c. */
+	for (n = 0; optind < argc && n < GUP_TEST_MAX_PAGES_TO_DUMP; n++) {
+		o->up.gup.which_pages[n] = strtol(argv[optind++], NULL, 0) + 1;
+		o->upstream_only = 'c';
+	}
+	if (!o->ns_mode)
+		return 0;
+
+	if (o->upstream_only) {
+		fprintf(stderr, "gup_benchmark: -%c is upstream mode only\n",
+			o->upstream_only);
+		return -EINVAL;
+	}
+	if (!o->reps) {
+		fprintf(stderr, "gup_benchmark: at least one repetition\n");
+		return -EINVAL;
+	}
+	for (n = 0; n < (int)o->nr_npcs; n++) {
+		if (!o->npcs[n] || o->npcs[n] > GUP_BENCH_BATCH) {
+			fprintf(stderr, "gup_benchmark: pages per call is 1..%d\n",
+				GUP_BENCH_BATCH);
+			return -EINVAL;
+		}
+	}
+	if (o->from && o->measure_opt) {
+		fprintf(stderr, "gup_benchmark: --from reads results; it takes no measurement options\n");
+		return -EINVAL;
+	}
+	if (!o->nr_methods) {
+		static const char *const sweep[] = {
+			"gup", "gup_fast", "pup", "pup_fast"
+		};
+
+		o->nr_methods = o->sweep ? 4 : 1;
+		for (n = 0; n < (int)o->nr_methods; n++)
+			o->methods[n] = pin_method_by_name(o->sweep ? sweep[n] :
+							   "gup_fast");
+	}
+	if (!o->nr_types) {
+		o->nr_types = o->sweep ? PAGE_TYPE_NR : 1;
+		for (n = 0; n < (int)o->nr_types; n++)
+			o->types[n] = n;
+	}
+	if (!o->nr_npcs) {
+		static const unsigned int sweep[] = { 1, 32, 512 };
+
+		o->nr_npcs = o->sweep ? 3 : 1;
+		memcpy(o->npcs, sweep, sizeof(sweep));
+	}
+	if (!o->nr_sizes) {
+		o->sizes[0] = DEFAULT_SIZE;
+		o->nr_sizes = 1;
+	}
+	return 0;
+}
+
+/* Nanosecond mode. */
+
+static char *now_utc(void)
+{
+	char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	return strdup(buf);
+}
+
+static void describe_system(struct run *r, const struct options *o)
+{
+	struct utsname u;
+
+	if (!uname(&u)) {
+		r->sysname = strdup(u.sysname);
+		r->release = strdup(u.release);
+		r->version = strdup(u.version);
+		r->machine = strdup(u.machine);
+	}
+	r->date = now_utc();
+	r->reps = o->reps;
+	r->warmup = o->warmup;
+	r->write = o->up.write;
+	r->shared = o->up.map_flags & MAP_SHARED;
+	r->prefault = !o->up.touch;
+	r->file = o->file_given ? strdup(o->up.file) : NULL;
+	r->node = o->node;
+	r->bench_delay_ns = bench_delay_get();
+	r->page_size = getpagesize();
+	r->huge_page_size = huge_page_size();
+}
+
+/* Sets up one memory of a sweep; returns why it cannot be had, or NULL. */
+static char *prepare_memory(struct bench_memory *m, const struct options *o,
+			    enum page_type type, unsigned long size, int fd)
+{
+	char *why = NULL;
+	int err;
+
+	err = memory_map(m, type, size, o->up.map_flags & MAP_SHARED ?
+			 MAP_SHARED : MAP_PRIVATE, fd);
+	if (err == -EINVAL)
+		return strdup(type == PAGE_HUGETLB ?
+			      "size is not a multiple of the huge page size" :
+			      "size is not a multiple of the page size");
+	if (err) {
+		if (asprintf(&why, "mmap: %s%s", strerror(-err),
+			     type == PAGE_HUGETLB ?
+			     " (too few free huge pages: see /proc/sys/vm/nr_hugepages)" :
+			     "") < 0)
+			abort();
+		return why;
+	}
+	if (o->node >= 0) {
+		err = numa_place(m->addr, m->size, o->node);
+		if (err) {
+			memory_unmap(m);
+			if (asprintf(&why, "binding to node %d: %s", o->node,
+				     strerror(-err)) < 0)
+				abort();
+			return why;
+		}
+	}
+	if (!o->up.touch)
+		memory_fault_in(m);
+	return NULL;
+}
+
+static void skip_point(struct run_point *p, int err)
+{
+	if (asprintf(&p->skipped, "GUP_BENCH: %s", strerror(-err)) < 0)
+		abort();
+}
+
+static int measure(struct run *r, const struct options *o)
+{
+	struct bench_memory *mems, **point_mem;
+	struct bench_sample *s;
+	size_t si, ti, mi, ni, i, rep, nr_mems;
+	int fd, file_fd = -1, err;
+
+	fd = bench_open();
+	if (fd < 0)
+		return KSFT_SKIP;
+	if (o->file_given) {
+		file_fd = open(o->up.file, O_RDWR | O_CREAT, 0600);
+		if (file_fd < 0) {
+			perror(o->up.file);
+			return 1;
+		}
+	}
+	describe_system(r, o);
+
+	nr_mems = o->nr_sizes * o->nr_types;
+	r->nr_points = nr_mems * o->nr_methods * o->nr_npcs;
+	mems = calloc(nr_mems, sizeof(*mems));
+	point_mem = calloc(r->nr_points, sizeof(*point_mem));
+	r->points = calloc(r->nr_points, sizeof(*r->points));
+	if (!mems || !point_mem || !r->points)
+		abort();
+
+	i = 0;
+	for (si = 0; si < o->nr_sizes; si++) {
+		for (ti = 0; ti < o->nr_types; ti++) {
+			struct bench_memory *m = &mems[si * o->nr_types + ti];
+			char *why = prepare_memory(m, o, o->types[ti],
+						   o->sizes[si], file_fd);
+
+			for (mi = 0; mi < o->nr_methods; mi++) {
+				for (ni = 0; ni < o->nr_npcs; ni++, i++) {
+					struct run_point *p = &r->points[i];
+
+					p->method = o->methods[mi];
+					p->type = o->types[ti];
+					p->size = o->sizes[si];
+					p->nr_pages_per_call = o->npcs[ni];
+					p->huge_bytes = -1;
+					p->skipped = why ? strdup(why) : NULL;
+					point_mem[i] = m;
+					p->warmup = calloc(o->warmup + 1,
+							   sizeof(*p->warmup));
+					p->samples = calloc(o->reps,
+							    sizeof(*p->samples));
+					if (!p->warmup || !p->samples)
+						abort();
+				}
+			}
+			free(why);
+		}
+	}
+
+	fprintf(stderr, "# %zu configurations, %u warm-up and %u repetitions each\n",
+		r->nr_points, o->warmup, o->reps);
+	/* Warm up every configuration before timing any. */
+	for (i = 0; i < r->nr_points; i++) {
+		struct run_point *p = &r->points[i];
+
+		for (rep = 0; rep < o->warmup && !p->skipped; rep++) {
+			err = bench_once(fd, point_mem[i], p->method,
+					 r->write, p->nr_pages_per_call,
+					 &p->warmup[p->nr_warmup]);
+			if (err)
+				skip_point(p, err);
+			else
+				p->nr_warmup++;
+		}
+		if (p->skipped)
+			continue;
+		/* After the warm-up, which faulted the pages in under -z. */
+		p->huge_bytes = memory_huge_bytes(point_mem[i]);
+		p->nodes_known = !numa_where(point_mem[i]->addr,
+					     point_mem[i]->size, p->node_pages,
+					     MAX_NODES);
+	}
+	/*
+	 * Round robin: drift of the host or of the guest during the run then
+	 * weighs on every configuration alike, and ratios between them, which
+	 * the selftests check, stay fair.
+	 */
+	for (rep = 0; rep < o->reps; rep++) {
+		for (i = 0; i < r->nr_points; i++) {
+			struct run_point *p = &r->points[i];
+
+			if (p->skipped)
+				continue;
+			s = &p->samples[p->nr_samples];
+			err = bench_once(fd, point_mem[i], p->method, r->write,
+					 p->nr_pages_per_call, s);
+			if (err) {
+				skip_point(p, err);
+				continue;
+			}
+			p->nr_samples++;
+			if (s->nr_pages != p->size / r->page_size)
+				fprintf(stderr, "warning: GUP_BENCH pinned %llu of %lu pages\n",
+					(unsigned long long)s->nr_pages,
+					p->size / r->page_size);
+		}
+	}
+
+	for (i = 0; i < nr_mems; i++)
+		memory_unmap(&mems[i]);
+	free(mems);
+	free(point_mem);
+	if (file_fd >= 0)
+		close(file_fd);
+	close(fd);
+	return 0;
+}
+
+static int ns_main(const struct options *o)
+{
+	/* JSON on stdout keeps stdout parseable: text moves aside. */
+	FILE *text = o->json && !strcmp(o->json, "-") ? stderr : stdout;
+	struct run run, base;
+	int ret = 0, err, regressions;
+
+	if (o->from) {
+		if (run_read_json(&run, o->from))
+			return 1;
+	} else {
+		memset(&run, 0, sizeof(run));
+		ret = measure(&run, o);
+		if (ret) {
+			run_free(&run);
+			return ret;
+		}
+	}
+
+	run_print_table(&run, text);
+	if (o->json && run_write_json(&run, o->json))
+		ret = 1;
+	if (o->plot) {
+		err = plot_svg(&run, o->plot);
+		/* The guest has no gnuplot: results still count there. */
+		if (err && (o->from || err != -ENOENT))
+			ret = 1;
+		else if (err)
+			fprintf(stderr, "plot later with: gup_benchmark --from RESULTS.json --plot %s\n",
+				o->plot);
+	}
+	if (o->compare) {
+		if (run_read_json(&base, o->compare)) {
+			ret = 1;
+		} else {
+			regressions = run_compare(&base, &run, &o->policy,
+						  text);
+			if (regressions && !ret)
+				ret = EXIT_REGRESSION;
+			run_free(&base);
+		}
+	}
+	run_free(&run);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+
+	if (parse_options(&o, argc, argv)) {
+		fprintf(stderr, "gup_benchmark --help lists the options\n");
+		return EXIT_USAGE;
+	}
+	return o.ns_mode ? ns_main(&o) : upstream_run(&o.up);
+}
