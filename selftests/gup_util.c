@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -17,10 +18,18 @@
 #include "gup_util.h"
 
 size_t page_size = 4096;
+/* A page for lru_drain(), mapped before a test makes holes to fill. */
+static char *drain_page;
 
 static void __attribute__((constructor)) gup_util_init(void)
 {
 	page_size = sysconf(_SC_PAGESIZE);
+	drain_page = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (drain_page == MAP_FAILED)
+		drain_page = NULL;
+	else
+		drain_page[0] = 1;
 }
 
 int gup_open(void)
@@ -63,6 +72,26 @@ int gup_unpin(int fd, uint32_t id, unsigned int how)
 	return gup_ioctl(fd, GUP_PIN_STOP, &u);
 }
 
+/*
+ * Pages waiting in a per-cpu LRU batch hold a reference that goes away when
+ * the batch is drained, at a moment of the kernel's choosing. move_pages()
+ * drains every CPU's batches before it starts: asking it to move a page of
+ * ours to the node it is on already does nothing else.
+ */
+static void lru_drain(void)
+{
+	void *pages[1] = { drain_page };
+	int node, status;
+
+	if (!drain_page)
+		return;
+	if (syscall(SYS_move_pages, 0, 1, pages, NULL, &status, 0) ||
+	    status < 0)
+		return;
+	node = status;
+	syscall(SYS_move_pages, 0, 1, pages, &node, &status, 0);
+}
+
 int gup_state(int fd, uint32_t id, uint64_t first, struct gup_page_state *ps,
 	      uint64_t count)
 {
@@ -72,8 +101,10 @@ int gup_state(int fd, uint32_t id, uint64_t first, struct gup_page_state *ps,
 		.count = count,
 		.states = (uintptr_t)ps,
 	};
-	int ret = gup_ioctl(fd, GUP_PIN_QUERY, &q);
+	int ret;
 
+	lru_drain();
+	ret = gup_ioctl(fd, GUP_PIN_QUERY, &q);
 	return ret ? ret : (q.count == count ? 0 : -ERANGE);
 }
 
@@ -166,7 +197,13 @@ long long gup_param(const char *param)
 
 bool mem_private(enum mem_kind kind)
 {
-	return kind != MEM_MEMFD && kind != MEM_FILE_SHARED;
+	return kind != MEM_MEMFD && kind != MEM_MEMFD_THP &&
+	       kind != MEM_FILE_SHARED;
+}
+
+bool mem_has_writeback(enum mem_kind kind)
+{
+	return kind == MEM_FILE_SHARED || kind == MEM_FILE_PRIVATE;
 }
 
 bool mem_pin_read_only(enum mem_kind kind)
@@ -178,6 +215,11 @@ bool mem_pin_read_only(enum mem_kind kind)
 	return kind == MEM_ZERO_PAGE || kind == MEM_FILE_PRIVATE;
 }
 
+static char *align_up(char *p, size_t align)
+{
+	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
+}
+
 static bool mem_is_large(struct mem *m)
 {
 	struct gup_page_state ps;
@@ -186,8 +228,8 @@ static bool mem_is_large(struct mem *m)
 
 	if (fd < 0)
 		return false;
-	large = !gup_state_addr(fd, m->addr, &ps, 1) &&
-		(ps.flags & GUP_PS_LARGE) && !(ps.flags & GUP_PS_HUGETLB);
+	large = !gup_state_addr(fd, m->addr, &ps, 1) && ps.order == 9 &&
+		!(ps.flags & GUP_PS_HUGETLB);
 	close(fd);
 	return large;
 }
@@ -239,7 +281,8 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 	m->kind = kind;
 	m->fd = -1;
 	m->size = nr_pages * page_size;
-	if (kind == MEM_ANON_THP || kind == MEM_HUGETLB)
+	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP ||
+	    kind == MEM_HUGETLB)
 		m->size = HPAGE_SIZE;
 	m->map_size = m->size;
 
@@ -248,6 +291,7 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		/* Room to align to a PMD. */
 		m->map_size = 2 * HPAGE_SIZE;
 		break;
+	case MEM_MEMFD_THP:
 	case MEM_MEMFD:
 		m->fd = memfd_create("gup_test", 0);
 		if (m->fd < 0 || ftruncate(m->fd, m->size)) {
@@ -255,6 +299,8 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 			return -1;
 		}
 		flags = MAP_SHARED;
+		if (kind == MEM_MEMFD_THP)
+			m->map_size = 2 * HPAGE_SIZE;
 		break;
 	case MEM_HUGETLB:
 		flags |= MAP_HUGETLB;
@@ -270,7 +316,17 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		break;
 	}
 
-	m->map = mmap(NULL, m->map_size, prot, flags, m->fd, 0);
+	if (kind == MEM_MEMFD_THP) {
+		/* Reserve room, then map the memfd PMD-aligned inside it. */
+		m->map = mmap(NULL, m->map_size, PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->map != MAP_FAILED &&
+		    mmap(align_up(m->map, HPAGE_SIZE), m->size, prot,
+			 flags | MAP_FIXED, m->fd, 0) == MAP_FAILED)
+			m->map = MAP_FAILED;
+	} else {
+		m->map = mmap(NULL, m->map_size, prot, flags, m->fd, 0);
+	}
 	if (m->map == MAP_FAILED) {
 		m->map = NULL;
 		snprintf(why, why_len, "mmap: %s", strerror(errno));
@@ -282,9 +338,8 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		return -1;
 	}
 	m->addr = m->map;
-	if (kind == MEM_ANON_THP) {
-		m->addr = (char *)(((uintptr_t)m->map + HPAGE_SIZE - 1) &
-				   ~(HPAGE_SIZE - 1));
+	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP) {
+		m->addr = align_up(m->map, HPAGE_SIZE);
 		if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
 			snprintf(why, why_len, "MADV_HUGEPAGE: %s",
 				 strerror(errno));
@@ -304,9 +359,12 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		else
 			*p = (char)(i + 1);
 	}
-	if (kind == MEM_ANON_THP && !mem_is_large(m)) {
-		snprintf(why, why_len,
-			 "no THP was allocated (THP disabled or memory fragmented)");
+	if ((kind == MEM_ANON_THP || kind == MEM_MEMFD_THP) &&
+	    !mem_is_large(m)) {
+		snprintf(why, why_len, "no THP was allocated (%s)",
+			 kind == MEM_ANON_THP ?
+			 "THP disabled or memory fragmented" :
+			 "shmem_enabled is not advise or always");
 		return KSFT_SKIP;
 	}
 	return 0;
@@ -323,6 +381,55 @@ void mem_teardown(struct mem *m)
 	m->map = NULL;
 	m->fd = -1;
 	m->path[0] = 0;
+}
+
+uint64_t pagemap_pfn(const void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)addr / page_size * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	/* Bit 63: present; bits 0-54: pfn (zero without CAP_SYS_ADMIN). */
+	return ent >> 63 ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+int64_t kpageflags(uint64_t pfn)
+{
+	uint64_t flags;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &flags, sizeof(flags), pfn * sizeof(flags));
+	close(fd);
+	return n == sizeof(flags) ? (int64_t)flags : -1;
+}
+
+int read_disk(const char *path, uint64_t offset, void *buf, size_t len)
+{
+	void *bounce;
+	ssize_t n;
+	int fd;
+
+	if (posix_memalign(&bounce, page_size, len))
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0) {
+		free(bounce);
+		return -errno;
+	}
+	n = pread(fd, bounce, len, offset);
+	if (n == (ssize_t)len)
+		memcpy(buf, bounce, len);
+	close(fd);
+	free(bounce);
+	return n < 0 ? -errno : (n == (ssize_t)len ? 0 : -EIO);
 }
 
 /*

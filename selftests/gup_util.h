@@ -22,7 +22,10 @@ extern size_t page_size;
 /* The device; GUP_TEST_DEV overrides the path. Returns fd or -errno. */
 int gup_open(void);
 
-/* Each returns 0 or -errno. */
+/*
+ * Each returns 0 or -errno. gup_state*() drain the per-cpu LRU batches first,
+ * so that the refcounts they read hold only stable references.
+ */
 int gup_pin(int fd, void *addr, size_t size, unsigned int api,
 	    unsigned int flags, uint32_t *id, uint64_t *nr_pages);
 int gup_unpin(int fd, uint32_t id, unsigned int how);
@@ -52,6 +55,7 @@ enum mem_kind {
 	MEM_FILE_SHARED,	/* file on the test filesystem, MAP_SHARED */
 	MEM_FILE_PRIVATE,	/* file on the test filesystem, MAP_PRIVATE */
 	MEM_ZERO_PAGE,		/* never-written anonymous: the zero page */
+	MEM_MEMFD_THP,		/* memfd (shmem), one PMD-mapped THP */
 };
 
 struct mem {
@@ -76,6 +80,21 @@ void mem_teardown(struct mem *m);
 bool mem_private(enum mem_kind kind);
 /* Whether pins of this kind are read-only in the pin-count cases. */
 bool mem_pin_read_only(enum mem_kind kind);
+
+/* Whether the kind is a file with writeback to a disk. */
+bool mem_has_writeback(enum mem_kind kind);
+
+/* The pfn mapped at addr, from /proc/self/pagemap; 0 if none. */
+uint64_t pagemap_pfn(const void *addr);
+/* /proc/kpageflags of pfn; -1 if it cannot be read. */
+int64_t kpageflags(uint64_t pfn);
+#define KPF_DIRTY_BIT	4
+
+/*
+ * Reads the file's blocks from the disk with O_DIRECT, bypassing the page
+ * cache: offset and len are multiples of the page size. 0 or -errno.
+ */
+int read_disk(const char *path, uint64_t offset, void *buf, size_t len);
 
 /* What the running kernel does, computed once from what it reports. */
 struct kernel_expect {

@@ -40,6 +40,7 @@ FIXTURE_VARIANT_ADD(pin, hugetlb_2m) { .kind = MEM_HUGETLB };
 FIXTURE_VARIANT_ADD(pin, file_shared) { .kind = MEM_FILE_SHARED };
 FIXTURE_VARIANT_ADD(pin, file_private) { .kind = MEM_FILE_PRIVATE };
 FIXTURE_VARIANT_ADD(pin, zero_page) { .kind = MEM_ZERO_PAGE };
+FIXTURE_VARIANT_ADD(pin, memfd_thp) { .kind = MEM_MEMFD_THP };
 
 FIXTURE_SETUP(pin)
 {

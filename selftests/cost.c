@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cost relations of gup and pin, asserted on ratios of median nanoseconds
+ * per page measured in the same run, never on absolute times, which TCG
+ * and hosts scatter far more than these ratios move.
+ *
+ * Configurations compared with one another are measured round robin, one
+ * repetition of each in turn after a warm-up of each, so that drift during
+ * the run weighs on all of them alike. Statistics and the regression test
+ * are gup_benchmark's own (tools/gup_benchmark/stats.c), so that what this
+ * test accepts is what gup_benchmark --compare reports.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "bench.h"
+#include "stats.h"
+
+#define SIZE		(32UL << 20)
+#define WARMUP		2
+#define REPS		15
+#define MAX_CONFIGS	3
+
+/*
+ * Bounds, from the ratios measured on the suite's guest (Debian 6.1, TCG,
+ * 2 vCPUs) and recorded here with their margin for TCG noise:
+ */
+#define PIN_FAST_OVER_GUP_FAST_MAX	1.0	/* measured: */
+#define PIN_OVER_GUP_MAX		1.0	/* measured: */
+#define THP_OVER_4K_MAX			1.0	/* measured: */
+#define BATCHED_OVER_SINGLE_MAX		1.0	/* measured: */
+#define INJECTED_SLOWDOWN		0.10
+
+struct cost_config {
+	const char *what;
+	const struct bench_memory *mem;
+	const char *method;
+	unsigned int nr_pages_per_call;
+};
+
+static int bench_pin_ns(int fd, const struct cost_config *c, double *ns)
+{
+	struct bench_sample s;
+	int err;
+
+	err = bench_once(fd, c->mem, pin_method_by_name(c->method), true,
+			 c->nr_pages_per_call, &s);
+	if (!err)
+		*ns = sample_pin_ns_per_page(&s);
+	return err;
+}
+
+/*
+ * Pin ns per page of each configuration, REPS samples each after WARMUP,
+ * round robin. medians[i] summarises samples[i]. Returns 0 or -errno.
+ */
+static int measure(int fd, const struct cost_config *c, size_t n,
+		   double samples[][REPS], double *medians)
+{
+	struct summary s;
+	size_t i, rep;
+	double ns;
+	int err;
+
+	for (i = 0; i < n; i++)
+		for (rep = 0; rep < WARMUP; rep++)
+			if ((err = bench_pin_ns(fd, &c[i], &ns)))
+				return err;
+	for (rep = 0; rep < REPS; rep++)
+		for (i = 0; i < n; i++)
+			if ((err = bench_pin_ns(fd, &c[i], &samples[i][rep])))
+				return err;
+	for (i = 0; i < n; i++) {
+		summarize(samples[i], REPS, &s);
+		medians[i] = s.median;
+		ksft_print_msg("%-28s %8.1f ns/page median, spread %.1f%%\n",
+			       c[i].what, s.median, 100 * s.spread);
+	}
+	return 0;
+}
+
+FIXTURE(cost)
+{
+	int fd;
+	struct bench_memory small, thp;
+	bool thp_backed;
+	long saved_delay;
+};
+
+FIXTURE_SETUP(cost)
+{
+	int err;
+
+	self->fd = -1;
+	self->saved_delay = -1;
+	self->fd = bench_open();
+	if (self->fd == -ENOENT)
+		SKIP(return, "no %s: gup_test not loaded", GUP_TEST_FILE);
+	if (self->fd == -EACCES || self->fd == -EPERM)
+		SKIP(return, "opening %s needs root", GUP_TEST_FILE);
+	ASSERT_LE(0, self->fd);
+
+	err = memory_map(&self->small, PAGE_4K, SIZE, MAP_PRIVATE, -1);
+	ASSERT_EQ(0, err) TH_LOG("mmap 4k: %s", strerror(-err));
+	memory_fault_in(&self->small);
+	/* Without THP the THP case skips; the others still run. */
+	if (!memory_map(&self->thp, PAGE_THP, SIZE, MAP_PRIVATE, -1)) {
+		memory_fault_in(&self->thp);
+		self->thp_backed = memory_huge_bytes(&self->thp) == SIZE;
+	}
+	self->saved_delay = bench_delay_get();
+}
+
+FIXTURE_TEARDOWN(cost)
+{
+	if (self->saved_delay >= 0)
+		bench_delay_set(self->saved_delay);
+	memory_unmap(&self->thp);
+	memory_unmap(&self->small);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* FOLL_PIN's extra atomic and accounting, over FOLL_GET, per page. */
+TEST_F(cost, pin_fast_bounded_over_gup_fast)
+{
+	const struct cost_config c[] = {
+		{ "gup_fast 4k npc=32", &self->small, "gup_fast", 32 },
+		{ "pup_fast 4k npc=32", &self->small, "pup_fast", 32 },
+	};
+	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
+	ratio = median[1] / median[0];
+	ksft_print_msg("pup_fast / gup_fast = %.3f\n", ratio);
+	ASSERT_TRUE(ratio <= PIN_FAST_OVER_GUP_FAST_MAX)
+		TH_LOG("pin_user_pages_fast costs %.2fx get_user_pages_fast per page, bound %.2f",
+		       ratio, PIN_FAST_OVER_GUP_FAST_MAX);
+}
+
+/* The slow path: same page walk, under mmap_lock, pin against get. */
+TEST_F(cost, pin_bounded_over_gup_fast)
+{
+	const struct cost_config c[] = {
+		{ "gup_fast 4k npc=32", &self->small, "gup_fast", 32 },
+		{ "pup 4k npc=32", &self->small, "pup", 32 },
+	};
+	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
+	ratio = median[1] / median[0];
+	ksft_print_msg("pup / gup_fast = %.3f\n", ratio);
+	ASSERT_TRUE(ratio <= PIN_OVER_GUP_MAX)
+		TH_LOG("pin_user_pages costs %.2fx get_user_pages_fast per page, bound %.2f",
+		       ratio, PIN_OVER_GUP_MAX);
+}
+
+/* A THP is one folio: one reference for 512 pages. */
+TEST_F(cost, thp_fraction_of_4k)
+{
+	const struct cost_config c[] = {
+		{ "pup_fast 4k npc=512", &self->small, "pup_fast", 512 },
+		{ "pup_fast thp npc=512", &self->thp, "pup_fast", 512 },
+	};
+	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+
+	if (!self->thp_backed)
+		SKIP(return, "THP does not back a MADV_HUGEPAGE mapping here");
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
+	ratio = median[1] / median[0];
+	ksft_print_msg("thp / 4k = %.3f\n", ratio);
+	ASSERT_TRUE(ratio <= THP_OVER_4K_MAX)
+		TH_LOG("a THP-backed page costs %.2fx a 4K page, bound %.2f",
+		       ratio, THP_OVER_4K_MAX);
+}
+
+/* One call's fixed cost is shared by every page it pins. */
+TEST_F(cost, batched_cheaper_than_single)
+{
+	const struct cost_config c[] = {
+		{ "pup_fast 4k npc=1", &self->small, "pup_fast", 1 },
+		{ "pup_fast 4k npc=512", &self->small, "pup_fast", 512 },
+	};
+	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
+	ratio = median[1] / median[0];
+	ksft_print_msg("npc=512 / npc=1 = %.3f\n", ratio);
+	ASSERT_TRUE(ratio <= BATCHED_OVER_SINGLE_MAX)
+		TH_LOG("512 pages per call cost %.2fx one page per call, bound %.2f",
+		       ratio, BATCHED_OVER_SINGLE_MAX);
+}
+
+/*
+ * bench_delay_ns adds INJECTED_SLOWDOWN of the median per page inside the
+ * timed region. The baseline, the slowed run and a second baseline take
+ * turns, so that drift cannot fake or mask the difference; then the slowed
+ * run must be a regression and the second baseline must not.
+ */
+TEST_F(cost, compare_flags_injected_delay_only)
+{
+	const struct compare_policy policy = {
+		.alpha = COMPARE_ALPHA,
+		.threshold = COMPARE_THRESHOLD,
+	};
+	const struct cost_config c = {
+		"pup_fast 4k npc=32", &self->small, "pup_fast", 32
+	};
+	double base[REPS], slow[REPS], again[REPS], warm[REPS];
+	struct comparison slowed, same;
+	struct summary s;
+	long delay;
+	int rep;
+
+	if (self->saved_delay < 0 || bench_delay_set(0))
+		SKIP(return, "cannot write %s", BENCH_DELAY_FILE);
+	for (rep = 0; rep < REPS; rep++)
+		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, &warm[rep]));
+	summarize(warm + WARMUP, REPS - WARMUP, &s);
+	delay = lround(INJECTED_SLOWDOWN * s.median);
+	ASSERT_LT(0, delay);
+
+	for (rep = 0; rep < REPS; rep++) {
+		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, &base[rep]));
+		ASSERT_EQ(0, bench_delay_set(delay));
+		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, &slow[rep]));
+		ASSERT_EQ(0, bench_delay_set(0));
+		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, &again[rep]));
+	}
+	compare_samples(base, REPS, slow, REPS, &policy, &slowed);
+	compare_samples(base, REPS, again, REPS, &policy, &same);
+	ksft_print_msg("delay %ld ns/page: %+.1f%% p=%.2g %s; A/A %+.1f%% p=%.2g %s\n",
+		       delay, 100 * slowed.change, slowed.p_slower,
+		       verdict_name(slowed.verdict), 100 * same.change,
+		       same.p_slower, verdict_name(same.verdict));
+	EXPECT_EQ(VERDICT_SLOWER, slowed.verdict)
+		TH_LOG("+%ld ns/page (%.0f%%) measured %+.1f%%, p=%.2g: not flagged",
+		       delay, 100 * INJECTED_SLOWDOWN, 100 * slowed.change,
+		       slowed.p_slower);
+	EXPECT_NE(VERDICT_SLOWER, same.verdict)
+		TH_LOG("A/A comparison flagged: %+.1f%%, p=%.2g",
+		       100 * same.change, same.p_slower);
+}
+
+TEST_HARNESS_MAIN
