@@ -647,6 +647,9 @@ static int upstream_gup_test(unsigned int cmd, struct gup_test *gup)
 	if (check_add_overflow((unsigned long)gup->addr,
 			       (unsigned long)gup->size, &end))
 		return -EINVAL;
+	/* Zero pages per call would make no progress. */
+	if (!gup->nr_pages_per_call)
+		return -EINVAL;
 	ret = upstream_foll_flags(gup->gup_flags, &foll);
 	if (ret)
 		return ret;

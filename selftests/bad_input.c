@@ -320,6 +320,16 @@ static int upstream_bad_gup_flags(struct ctx *c)
 	return upstream(c, PIN_FAST_BENCHMARK, 0x4, page_size);
 }
 
+static int upstream_zero_per_call(struct ctx *c)
+{
+	struct gup_test g = {
+		.addr = base(c),
+		.size = page_size,
+	};
+
+	return ioctl(c->fd, GUP_FAST_BENCHMARK, &g) ? -errno : 0;
+}
+
 static int upstream_over_limit(struct ctx *c)
 {
 	long long max = gup_param("max_pages_per_file");
@@ -403,6 +413,7 @@ BAD(bench_zero_per_call, EINVAL);
 BAD(bench_too_many_per_call, EINVAL);
 BAD(bench_unaligned, EINVAL);
 BAD(upstream_bad_gup_flags, EINVAL);
+BAD(upstream_zero_per_call, EINVAL);
 BAD(upstream_over_limit, E2BIG);
 BAD(upstream_overflow, EINVAL);
 BAD(longterm_read_unstarted, EINVAL);
