@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install, without asking, the Debian packages the suite needs.
+#
+#   tools/deps.sh [build|vm|PACKAGE]...
+#
+#   build  compiler, make, perl, the kernel source (unless KSRC is set) and
+#          the headers of Debian's default kernel (unless KDIR is set)
+#   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils
+#
+# No argument means "build vm". Sourcing the file only defines functions.
+
+set -euo pipefail
+
+deps_die()
+{
+	printf 'deps: %s\n' "$*" >&2
+	exit 1
+}
+
+# Refresh the package lists at most once per run of the suite, however many
+# scripts ask: the mark is exported to their children.
+apt_update_once()
+{
+	[[ -z ${GUP_APT_UPDATED:-} ]] || return 0
+	apt-get update -qq >/dev/null 2>&1 || deps_die "apt-get update failed"
+	export GUP_APT_UPDATED=1
+}
+
+# pkgs_missing PACKAGE...: print those not installed, in one dpkg-query.
+pkgs_missing()
+{
+	local installed
+
+	installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "$@" \
+		    2>/dev/null | awk '$1 == "installed" { print $2 }') || true
+	printf '%s\n' "$@" | grep -vxF -e "$installed" || true
+}
+
+apt_depends_linux()
+{
+	apt-cache depends "$1" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-/ { print $2; exit }' || true
+}
+
+# debian_kernel_package META: the concrete package a kernel metapackage
+# (linux-image-amd64, linux-headers-amd64) depends on today. apt-cache
+# takes a second here, so the answer is kept until the lists change.
+debian_kernel_package()
+{
+	local meta=$1 pkg memo
+
+	memo=${GUP_CACHE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../.cache}/apt/$meta
+	if [[ -s $memo && $memo -nt /var/lib/apt/lists ]]; then
+		cat "$memo"
+		return
+	fi
+	pkg=$(apt_depends_linux "$meta")
+	if [[ -z $pkg ]]; then
+		apt_update_once
+		pkg=$(apt_depends_linux "$meta")
+	fi
+	[[ -n $pkg ]] || deps_die "cannot resolve $meta with apt-cache"
+	if mkdir -p "${memo%/*}" 2>/dev/null; then
+		printf '%s\n' "$pkg" >"$memo"
+	fi
+	printf '%s\n' "$pkg"
+}
+
+# The release (uname -r) of Debian's default kernel, e.g. 6.1.0-56-amd64.
+debian_kernel_release()
+{
+	local pkg
+
+	pkg=$(debian_kernel_package linux-image-amd64)
+	printf '%s\n' "${pkg#linux-image-}"
+}
+
+deps_install()
+{
+	local missing pkg log
+
+	mapfile -t missing < <(pkgs_missing "$@")
+	[[ ${#missing[@]} -gt 0 ]] || return 0
+	[[ $(id -u) -eq 0 ]] || deps_die "not root: cannot install ${missing[*]}"
+
+	echo "installing: ${missing[*]}"
+	apt_update_once
+	log=$(mktemp)
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	     --no-install-recommends -o DPkg::Lock::Timeout=300 \
+	     "${missing[@]}" >"$log" 2>&1; then
+		pkg=$(grep -E '^E: ' "$log" | tail -n 1) || true
+		rm -f "$log"
+		deps_die "cannot install ${missing[*]}: ${pkg:-apt-get failed}"
+	fi
+	rm -f "$log"
+}
+
+deps_main()
+{
+	local pkgs=() arg
+
+	[[ $# -gt 0 ]] || set -- build vm
+	for arg in "$@"; do
+		case $arg in
+		build)
+			pkgs+=(make gcc libc6-dev perl xz-utils)
+			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1)
+			[[ -n ${KDIR:-} ]] ||
+				pkgs+=("$(debian_kernel_package linux-headers-amd64)")
+			;;
+		vm)
+			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
+			       kmod e2fsprogs xz-utils)
+			;;
+		*)
+			pkgs+=("$arg")
+			;;
+		esac
+	done
+	deps_install "${pkgs[@]}"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	deps_main "$@"
+fi
