@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Functions shared by the VM runner (tools/vm/*), run_tests.sh and the
+# runner's tests. Sourcing it defines functions and constants only.
+# shellcheck shell=bash
+
+# shellcheck disable=SC2034 # used by the scripts that source this file
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
+# shellcheck disable=SC2034
+CACHE_DIR=${GUP_CACHE_DIR:-$REPO_DIR/.cache}
+
+# shellcheck source=tools/deps.sh
+source "$REPO_DIR/tools/deps.sh"
+
+# A kernel log line matching this means the kernel found a bug of its own.
+KLOG_BAD_RE='WARNING:|BUG:|Oops|general protection|list_del corruption|refcount_t:|KASAN'
+
+vm_die()
+{
+	printf 'vm: %s\n' "$*" >&2
+	exit 125
+}
+
+# kvm_usable CPUINFO KVMDEV: true when the CPU advertises hardware
+# virtualisation and the KVM device can be opened. /dev/kvm alone is not
+# enough: nested set-ups expose it without vmx/svm, and guests then hang.
+kvm_usable()
+{
+	local cpuinfo=$1 dev=$2
+
+	awk '/^flags[ \t]*:/ {
+		for (i = 3; i <= NF; i++)
+			if ($i == "vmx" || $i == "svm")
+				found = 1
+		exit
+	}
+	END { exit !found }' "$cpuinfo" 2>/dev/null || return 1
+	[[ -c $dev && -r $dev && -w $dev ]]
+}
+
+# klog_scan LOG [PREFIX]: print each line of LOG that shows a kernel bug,
+# with a few lines around it, each prefixed by PREFIX. Returns 1 if there
+# was any, 0 if the log is clean, 2 if LOG cannot be read.
+klog_scan()
+{
+	local log=$1 prefix=${2:-} hits line
+
+	[[ -r $log ]] || return 2
+	hits=$(grep -a -E -B 2 -A 8 -e "$KLOG_BAD_RE" -- "$log" |
+	       tr -d '\r') || return 0
+	while IFS= read -r line; do
+		printf '%s%s\n' "$prefix" "$line"
+	done <<<"$hits"
+	return 1
+}
+
+# kernel_release_of_image IMAGE: the release string of a bzImage or vmlinux.
+kernel_release_of_image()
+{
+	local img=$1 off
+
+	if [[ $(head -c 4 "$img") == $'\x7fELF' ]]; then
+		grep -a -o -m 1 'Linux version [^ ]*' "$img" | cut -d ' ' -f 3
+		return
+	fi
+	# x86 boot protocol: "HdrS" at 0x202, and at 0x20e the offset (from
+	# 0x200) of a NUL-terminated string that starts with the release.
+	[[ $(dd if="$img" bs=1 skip=$((0x202)) count=4 status=none) == HdrS ]] ||
+		return 1
+	off=$(od -A n -t u2 -j $((0x20e)) -N 2 "$img" | tr -d ' ')
+	dd if="$img" bs=1 skip=$((off + 0x200)) count=128 status=none |
+		tr '\0' '\n' | awk 'NR == 1 { print $1 }'
+}
+
+# module_closure ROOT RELEASE NAME...: the .ko files to load, in order, for
+# modules NAME... of the tree ROOT/lib/modules/RELEASE, dependencies first,
+# each once. Modules that are built in or absent print nothing.
+module_closure()
+{
+	local root=$1 rel=$2 name
+	shift 2
+
+	for name in "$@"; do
+		modprobe -d "$root" -S "$rel" --show-depends "$name" \
+			2>/dev/null || true
+	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
+}
+
+# native_capable: this host can load modules into the running kernel and
+# has its headers, so the suite can run without a VM.
+native_capable()
+{
+	local cap
+
+	cap=$(awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
+	(( (0x${cap:-0} >> 16) & 1 )) || return 1
+	[[ $(cat /proc/sys/kernel/modules_disabled 2>/dev/null) == 0 ]] ||
+		return 1
+	[[ -d /lib/modules/$(uname -r)/build ||
+	   -d /usr/src/linux-headers-$(uname -r) ]]
+}
