@@ -5,8 +5,9 @@
 #
 #   tools/deps.sh [build|vm|PACKAGE]...
 #
-#   build  compiler, make, perl, the kernel source (unless KSRC is set) and
-#          the headers of Debian's default kernel (unless KDIR is set)
+#   build  compiler, make, perl, gup_benchmark's static libraries, the kernel
+#          source (unless KSRC is set) and the headers of Debian's default
+#          kernel (unless KDIR is set)
 #   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils
 #
 # No argument means "build vm". Sourcing the file only defines functions.
@@ -106,7 +107,8 @@ deps_main()
 	for arg in "$@"; do
 		case $arg in
 		build)
-			pkgs+=(make gcc libc6-dev perl xz-utils)
+			pkgs+=(make gcc libc6-dev perl xz-utils
+			       libjson-c-dev libnuma-dev)
 			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1)
 			[[ -n ${KDIR:-} ]] ||
 				pkgs+=("$(debian_kernel_package linux-headers-amd64)")
