@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make [all]       module/gup_test.ko; the selftests and gup_benchmark in
+#                  build/bin; upstream's gup_test, unmodified, in build/upstream
+# make check       the VM runner's own tests and the whole suite (run_tests.sh)
+# make install     kselftest-style tree in INSTALL_PATH (default build/install)
+# make checkpatch  checkpatch --strict on the kernel-side sources
+# make clean
+#
+# KDIR  kernel build tree or headers for the module (default: the headers of
+#       Debian's current default kernel, which tools/deps.sh installs)
+# KSRC  kernel source tree for the selftest headers, upstream's gup_test and
+#       checkpatch (default: only those files, extracted from linux-source-6.1
+#       into build/ksrc)
+
+BUILD := $(CURDIR)/build
+INSTALL_PATH ?= $(BUILD)/install
+KSRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
+
+# Resolved on first use only: apt-cache is slow, and "make clean" needs none.
+default_krel = $(shell $(CURDIR)/tools/vm/fetch-kernel --release)
+default_kdir = $(firstword $(wildcard /lib/modules/$(1)/build \
+				       /usr/src/linux-headers-$(1)) \
+			   /usr/src/linux-headers-$(1))
+KDIR ?= $(eval KDIR := $(call default_kdir,$(default_krel)))$(KDIR)
+
+ifdef KSRC
+KSRC_DIR := $(abspath $(KSRC))
+KSRC_DEP :=
+else
+KSRC_DIR := $(BUILD)/ksrc
+KSRC_DEP := $(KSRC_DIR)/.stamp
+endif
+KSFT_DIR := $(KSRC_DIR)/tools/testing/selftests
+
+# What the build takes from a kernel tree; kernel files are never committed.
+KSRC_FILES := $(addprefix tools/testing/selftests/, \
+		kselftest.h kselftest_harness.h kselftest_module.h \
+		vm/gup_test.c vm/util.h vm/vm_util.c vm/vm_util.h) \
+	      mm/gup_test.h \
+	      scripts/checkpatch.pl scripts/spelling.txt \
+	      scripts/const_structs.checkpatch
+
+CHECKPATCH_FILES := $(wildcard module/*.[ch]) tools/vm/tests/plant_warn/plant_warn.c
+
+# $(call kbuild,DIR): build the external module in DIR against KDIR with W=1,
+# keeping the output in DIR.log; on failure show the compiler's errors only.
+define kbuild
+	@test -d "$(KDIR)" || { echo "no kernel build tree at KDIR=$(KDIR): run tools/deps.sh build or set KDIR" >&2; exit 1; }
+	@echo "  KBUILD  $(1)"
+	@$(MAKE) -C $(KDIR) M=$(1) W=1 >$(BUILD)/$(notdir $(1)).log 2>&1 || \
+	{ grep -E -A 2 'error|Error' $(BUILD)/$(notdir $(1)).log | tail -n 15 >&2; \
+	  echo "$(1): module build failed (full log: build/$(notdir $(1)).log)" >&2; \
+	  exit 1; }
+	@grep -E 'warning:' $(BUILD)/$(notdir $(1)).log >&2 || true
+endef
+
+all: module selftests benchmark upstream
+
+module: | $(BUILD)
+	$(call kbuild,$(CURDIR)/module)
+
+selftests: $(KSRC_DEP)
+	$(MAKE) -C selftests OUTPUT=$(BUILD)/bin KSFT_INC=$(KSFT_DIR)
+
+benchmark:
+	$(MAKE) -C tools/gup_benchmark OUTPUT=$(BUILD)/bin
+
+# Upstream's program as it is: only the include paths are ours. Kernels
+# since 6.3 keep it in selftests/mm and link vm_util.c.
+upstream: $(BUILD)/upstream/gup_test
+
+$(BUILD)/upstream/gup_test: $(KSRC_DEP)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@src=$(KSFT_DIR)/mm; test -f $$src/gup_test.c || src=$(KSFT_DIR)/vm; \
+	extra=; ! grep -q '"vm_util.h"' $$src/gup_test.c || extra=$$src/vm_util.c; \
+	$(CC) -O2 -Wall -static -pthread -I$(KSRC_DIR) -I$(KSRC_DIR)/usr/include \
+		-o $@ $$src/gup_test.c $$extra
+
+$(BUILD)/ksrc/.stamp: $(KSRC_TAR)
+	@echo "  EXTRACT $(KSRC_TAR) -> build/ksrc"
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@tar -xJf $< -C $(@D) --strip-components=1 --wildcards \
+		$(addprefix $(basename $(basename $(notdir $<)))/,$(KSRC_FILES))
+	@touch $@
+
+$(KSRC_TAR):
+	@echo "$@: missing: tools/deps.sh build installs linux-source-6.1, or set KSRC" >&2
+	@exit 1
+
+# The module the runner's tests plant a WARN with, built out of the tree.
+plant-warn: | $(BUILD)
+	@mkdir -p $(BUILD)/plant_warn
+	@cp -p tools/vm/tests/plant_warn/plant_warn.c \
+		tools/vm/tests/plant_warn/Kbuild $(BUILD)/plant_warn/
+	$(call kbuild,$(BUILD)/plant_warn)
+
+$(BUILD):
+	@mkdir -p $@
+
+check:
+	./run_tests.sh --with-runner-tests \
+		$(if $(filter command line environment,$(origin KDIR)),--kdir $(KDIR))
+
+install: all
+	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \
+	for prog in $$(cat $(BUILD)/bin/tests.list); do \
+		install -m 755 $(BUILD)/bin/$$prog $(INSTALL_PATH)/; \
+		echo "gup:$$prog"; \
+	done >$(INSTALL_PATH)/kselftest-list.txt; \
+	install -m 644 $(BUILD)/bin/tests.list $(INSTALL_PATH)/; \
+	install -m 755 selftests/run_suite.sh $(INSTALL_PATH)/; \
+	install -m 755 $(BUILD)/upstream/gup_test $(INSTALL_PATH)/upstream/
+	@echo "  INSTALL $(INSTALL_PATH)"
+
+checkpatch: $(KSRC_DEP)
+	perl $(KSRC_DIR)/scripts/checkpatch.pl --no-tree --strict -f $(CHECKPATCH_FILES)
+
+# No KDIR needed: the module's outputs are removed by name.
+clean:
+	rm -rf $(BUILD)
+	cd module && rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
+
+.PHONY: all module selftests benchmark upstream plant-warn check install \
+	checkpatch clean
