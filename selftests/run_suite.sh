@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the suite: each program of tests.list in order, then upstream's
+# gup_test as upstream's run_vmtests.sh runs it. Needs root, gup_test.ko
+# loaded and debugfs at /sys/kernel/debug; runs in the test guest or
+# natively, and changes no setting itself.
+#
+# Output is KTAP: one result per program, with the program's own KTAP
+# indented under it, then one line for run_tests.sh:
+#   # gup-suite: pass=P fail=F skip=S
+# adding up the programs' "# Totals:" lines. A program that crashes or ends
+# without a Totals line counts as one failure; one that exits with
+# KSFT_SKIP (4) without a Totals line counts as one skip.
+
+set -euo pipefail
+
+KSFT_SKIP=4
+
+# upstream's run_vmtests.sh runs these, each one test.
+UPSTREAM_RUNS=("-u" "-a" "-ct -F 0x1 0 19 0x1000")
+
+usage()
+{
+	cat <<EOF
+usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-t CATEGORY]... [-l]
+  -b BINDIR    tests.list and its programs (default: this script's directory
+               if tests.list is there, else ../build/bin from it)
+  -u GUP_TEST  upstream's gup_test (default: BINDIR/upstream/gup_test, else
+               BINDIR/../upstream/gup_test)
+  -t CATEGORY  run only CATEGORY, repeatable: a program of tests.list, or
+               "upstream" for upstream's gup_test
+  -l           list the categories and exit
+EOF
+	exit "$1"
+}
+
+pass=0 fail=0 skip=0 num=0
+rcfile=""
+
+# contains WORD LIST...: WORD is one of LIST.
+contains()
+{
+	local word=$1 item
+	shift
+
+	for item in "$@"; do
+		[[ $item != "$word" ]] || return 0
+	done
+	return 1
+}
+
+# run_test NAME KIND CMD...: run one program, stream its output indented and
+# count its results. KIND is "harness" for a kselftest harness program,
+# "plain" for one judged by its exit status alone.
+run_test()
+{
+	local name=$1 kind=$2 line totals="" rc p=0 f=0 s=0 why=""
+	shift 2
+
+	num=$((num + 1))
+	while IFS= read -r line || [[ -n $line ]]; do
+		printf '  %s\n' "$line"
+		[[ $line != "# Totals: "* ]] || totals=$line
+	done < <(rc=0; "$@" </dev/null 2>&1 || rc=$?; echo "$rc" >"$rcfile")
+	rc=$(<"$rcfile")
+
+	if [[ $kind == plain ]]; then
+		case $rc in
+		0) p=1 ;;
+		"$KSFT_SKIP") s=1 ;;
+		*) f=1 why="exit status $rc" ;;
+		esac
+	elif [[ $totals =~ pass:([0-9]+)\ fail:([0-9]+)\ xfail:([0-9]+)\ xpass:([0-9]+)\ skip:([0-9]+)\ error:([0-9]+) ]]; then
+		p=$((BASH_REMATCH[1] + BASH_REMATCH[3] + BASH_REMATCH[4]))
+		f=$((BASH_REMATCH[2] + BASH_REMATCH[6]))
+		s=${BASH_REMATCH[5]}
+		if ((rc > 128)); then
+			f=$((f + 1)) why="killed by signal $((rc - 128))"
+		elif ((rc != 0 && rc != KSFT_SKIP && f == 0)); then
+			f=1 why="exit status $rc with no failed test"
+		fi
+	elif ((rc == KSFT_SKIP)); then
+		s=1
+	elif ((rc > 128)); then
+		f=1 why="killed by signal $((rc - 128)), no Totals line"
+	else
+		f=1 why="exit status $rc, no Totals line"
+	fi
+
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	[[ -z $why ]] || printf '# %s: %s\n' "$name" "$why"
+	if ((f > 0)); then
+		printf 'not ok %d %s\n' "$num" "$name"
+	elif ((p == 0 && s > 0)); then
+		printf 'ok %d %s # SKIP\n' "$num" "$name"
+	else
+		printf 'ok %d %s\n' "$num" "$name"
+	fi
+}
+
+main()
+{
+	local here bindir="" gup_test="" only=() list=0 opt progs=() run
+	local selected=() cat args
+
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	while getopts "b:u:t:lh" opt; do
+		case $opt in
+		b) bindir=$OPTARG ;;
+		u) gup_test=$OPTARG ;;
+		t) only+=("$OPTARG") ;;
+		l) list=1 ;;
+		h) usage 0 ;;
+		*) usage 2 >&2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[[ $# -eq 0 ]] || usage 2 >&2
+
+	if [[ -z $bindir ]]; then
+		bindir=$here
+		[[ -f $bindir/tests.list ]] || bindir=$here/../build/bin
+	fi
+	[[ -f $bindir/tests.list ]] ||
+		{ echo "run_suite.sh: no tests.list in $bindir" >&2; exit 2; }
+	if [[ -z $gup_test ]]; then
+		gup_test=$bindir/upstream/gup_test
+		[[ -x $gup_test ]] || gup_test=$bindir/../upstream/gup_test
+	fi
+	mapfile -t progs < <(grep -v -e '^#' -e '^[[:space:]]*$' "$bindir/tests.list")
+
+	if ((list)); then
+		printf '%s\n' "${progs[@]}" upstream
+		return 0
+	fi
+	for cat in "${only[@]}"; do
+		contains "$cat" "${progs[@]}" upstream ||
+			{ echo "run_suite.sh: no category $cat (see -l)" >&2; exit 2; }
+	done
+	for cat in "${progs[@]}" upstream; do
+		if [[ ${#only[@]} -eq 0 ]] || contains "$cat" "${only[@]}"; then
+			selected+=("$cat")
+		fi
+	done
+
+	rcfile=$(mktemp)
+	# shellcheck disable=SC2064 # expand now
+	trap "rm -f '$rcfile'" EXIT
+
+	num=0
+	echo "TAP version 13"
+	run=${#selected[@]}
+	! contains upstream "${selected[@]}" ||
+		run=$((run - 1 + ${#UPSTREAM_RUNS[@]}))
+	echo "1..$run"
+	for cat in "${selected[@]}"; do
+		if [[ $cat != upstream ]]; then
+			run_test "$cat" harness "$bindir/$cat"
+			continue
+		fi
+		for args in "${UPSTREAM_RUNS[@]}"; do
+			# shellcheck disable=SC2086 # split the argument string
+			run_test "upstream gup_test $args" plain "$gup_test" $args
+		done
+	done
+	printf '# gup-suite: pass=%d fail=%d skip=%d\n' "$pass" "$fail" "$skip"
+	((fail == 0))
+}
+
+main "$@"
