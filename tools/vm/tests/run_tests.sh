@@ -1,0 +1,370 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The VM runner's own tests, in KTAP.
+#
+#   tools/vm/tests/run_tests.sh [--host-only] [--plant-warn KO]
+#
+# Host tests: the kernel log scan on sample logs, KVM detection on fake
+# cpuinfo files, argument errors. Guest tests boot five guests: exit status,
+# --add, cwd, streaming and the guest's set-up in one; then a timeout, a
+# planted WARN (KO, default build/plant_warn/plant_warn.ko from
+# "make plant-warn"), a failed insmod and a kernel that cannot start init.
+#
+# The last line is for run_tests.sh:  # vm-runner: pass=P fail=F skip=S
+
+# expect() evaluates its single-quoted conditions itself, on variables the
+# linter therefore believes unused.
+# shellcheck disable=SC2016,SC2034
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/vm/lib.sh
+source "$here/../lib.sh"
+run=$VM_DIR/run
+
+# One sample line for each kind of kernel bug the scan must catch:
+# "what|line".
+BAD_LINES=(
+	"WARNING|WARNING: CPU: 1 PID: 212 at mm/gup.c:1200 __get_user_pages+0x3a/0x6c0"
+	"BUG|BUG: kernel NULL pointer dereference, address: 0000000000000008"
+	"Oops|Oops: 0002 [#1] PREEMPT SMP NOPTI"
+	"general protection|general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] PREEMPT SMP NOPTI"
+	"list_del corruption|list_del corruption. prev->next should be ffff888004a1c0e8, but was dead000000000100"
+	"refcount_t|refcount_t: underflow; use-after-free."
+	"KASAN|KASAN: null-ptr-deref in range [0x0000000000000000-0x0000000000000007]"
+)
+
+# cpuinfo flags line, KVM device, expected verdict of kvm_usable.
+KVM_CASES=(
+	"fpu vme de pse tsc msr vmx sse2|/dev/null|usable"
+	"fpu vme de pse tsc msr svm sse2|/dev/null|usable"
+	"fpu vme de pse tsc msr sse2 hypervisor|/dev/null|unusable"
+	"fpu vme de pse tsc msr vmx sse2|/nonexistent/kvm|unusable"
+	"fpu vme de pse tsc msr vmx sse2|REGULAR_FILE|unusable"
+	"|/dev/null|unusable"
+)
+
+# Arguments tools/vm/run must refuse with exit status 2 and one line.
+USAGE_ERRORS=(
+	""
+	"--"
+	"--bogus -- true"
+	"--mem"
+	"--timeout abc -- true"
+	"--timeout 0 -- true"
+	"--smp -1 -- true"
+	"--accel xen -- true"
+	"--numa 9 -- true"
+	"--kernel /nonexistent/bzImage -- true"
+	"--modules /nonexistent -- true"
+)
+
+HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + 4 + ${#KVM_CASES[@]} + 1 + \
+	       ${#USAGE_ERRORS[@]} + 2 ))
+GUEST_TESTS=$(( 11 + 2 + 3 + 2 + 2 ))
+
+num=0 pass=0 fail=0 skip=0
+tmp=""
+
+# result ok|fail|skip NAME [REASON...]: one KTAP result line; the reason of
+# a failure follows as diagnostic lines.
+result()
+{
+	local verdict=$1 name=$2
+	shift 2
+
+	num=$((num + 1))
+	case $verdict in
+	ok)
+		pass=$((pass + 1))
+		printf 'ok %d %s\n' "$num" "$name"
+		;;
+	skip)
+		skip=$((skip + 1))
+		printf 'ok %d %s # SKIP %s\n' "$num" "$name" "$*"
+		;;
+	*)
+		fail=$((fail + 1))
+		printf 'not ok %d %s\n' "$num" "$name"
+		[[ $# -eq 0 ]] || printf '%s\n' "$@" | sed 's/^/# /'
+		;;
+	esac
+}
+
+# check NAME CMD...: pass if CMD succeeds.
+check()
+{
+	local name=$1
+	shift
+
+	if "$@"; then
+		result ok "$name"
+	else
+		result fail "$name" "failed: $*"
+	fi
+}
+
+# expect NAME CONDITION: pass if the [[ ]] CONDITION, evaluated here, holds.
+# It sees the caller's local variables.
+expect()
+{
+	if eval "$2"; then
+		result ok "$1"
+	else
+		result fail "$1" "failed: $2"
+	fi
+}
+
+test_klog_scan()
+{
+	local what line bad out rc
+
+	rc=0
+	out=$(klog_scan "$here/klog/clean.log") || rc=$?
+	expect "klog_scan: clean boot log passes" '[[ $rc -eq 0 && -z $out ]]'
+
+	for bad in "${BAD_LINES[@]}"; do
+		what=${bad%%|*}
+		line="[   12.345678] ${bad#*|}"
+		{ sed -n '1,30p' "$here/klog/clean.log"; printf '%s\n' "$line"
+		  sed -n '31,$p' "$here/klog/clean.log"; } >"$tmp/bad.log"
+		rc=0
+		out=$(klog_scan "$tmp/bad.log" "> ") || rc=$?
+		expect "klog_scan: catches $what" '[[ $rc -eq 1 ]]'
+		check "klog_scan: prints the $what line" \
+			grep -qxF -- "> $line" <<<"$out"
+	done
+
+	# The console writes CRLF; reported lines must not carry the CR.
+	sed 's/$/\r/' "$tmp/bad.log" >"$tmp/crlf.log"
+	rc=0
+	out=$(klog_scan "$tmp/crlf.log") || rc=$?
+	expect "klog_scan: CRLF log found and printed without CR" \
+		'[[ $rc -eq 1 && $out == "$(klog_scan "$tmp/bad.log" || true)" ]]'
+	check "klog_scan: context before the bad line is printed" \
+		grep -qF "$(sed -n 29p "$here/klog/clean.log")" <<<"$out"
+	rc=0
+	klog_scan "$tmp/missing.log" >/dev/null || rc=$?
+	expect "klog_scan: unreadable log is an error, not clean" '[[ $rc -eq 2 ]]'
+}
+
+test_kvm_detection()
+{
+	local case flags dev want got
+
+	: >"$tmp/regular-file"
+	for case in "${KVM_CASES[@]}"; do
+		IFS='|' read -r flags dev want <<<"$case"
+		[[ $dev != REGULAR_FILE ]] || dev=$tmp/regular-file
+		printf 'processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: %s\n' \
+			"$flags" >"$tmp/cpuinfo"
+		got=unusable
+		! kvm_usable "$tmp/cpuinfo" "$dev" || got=usable
+		expect "kvm_usable: flags '${flags:-none}', device ${dev##*/}: $want" \
+			'[[ $got == "$want" ]]'
+	done
+	got=unusable
+	! kvm_usable "$tmp/no-cpuinfo" /dev/null || got=usable
+	expect "kvm_usable: missing cpuinfo: unusable" '[[ $got == unusable ]]'
+}
+
+test_usage_errors()
+{
+	local args rc err
+	local -a argv
+
+	for args in "${USAGE_ERRORS[@]}"; do
+		read -r -a argv <<<"$args"
+		rc=0
+		"$run" "${argv[@]}" >/dev/null 2>"$tmp/err" || rc=$?
+		err=$(<"$tmp/err")
+		expect "run ${args:-(no arguments)}: exit 2, one line" \
+			'[[ $rc -eq 2 && $err == "vm: "* && $err != *$'"'"'\n'"'"'* ]]'
+	done
+
+	# Refused before any boot: the guest could not load these.
+	printf 'not a module\n' >"$tmp/fake.ko"
+	rc=0
+	"$run" --insmod "$tmp/fake.ko" -- true >/dev/null 2>"$tmp/err" || rc=$?
+	expect "run --insmod of a non-module: exit 125, says why" \
+		'[[ $rc -eq 125 && $(<"$tmp/err") == *"not a kernel module"* ]]'
+	rc=0
+	"$run" --insmod "$tmp/none.ko" -- true >/dev/null 2>"$tmp/err" || rc=$?
+	expect "run --insmod of a missing file: exit 125, says why" \
+		'[[ $rc -eq 125 && $(<"$tmp/err") == *"no such file"* ]]'
+}
+
+# guest OUT ERR ARGS...: tools/vm/run ARGS, each line of its stdout stamped
+# with its arrival time in OUT, stderr in ERR; prints run's exit status.
+guest()
+{
+	local out=$1 err=$2 line
+	shift 2
+
+	{ rc=0; "$run" "$@" 2>"$err" || rc=$?; echo "$rc" >"$tmp/rc"; } |
+	while IFS= read -r line; do
+		printf '%s %s\n' "$EPOCHREALTIME" "$line"
+	done >"$out"
+	cat "$tmp/rc"
+}
+
+# has FILE LINE: the stamped output FILE has LINE.
+has()
+{
+	cut -d ' ' -f 2- "$1" | grep -qxF -- "$2"
+}
+
+# Lines that arrived DELAY seconds or more apart: the output was streamed,
+# not delivered at the end.
+streamed()
+{
+	local first last
+
+	first=$(awk '$2 == "first" { print $1 }' "$1")
+	last=$(awk '$2 == "last" { print $1 }' "$1")
+	[[ -n $first && -n $last ]] &&
+		awk -v a="$first" -v b="$last" 'BEGIN { exit !(b - a >= 1.5) }'
+}
+
+test_guest_basics()
+{
+	local rc dyn=$tmp/dyn/true
+
+	mkdir -p "$tmp/added/sub" "$tmp/dyn" "$tmp/cwd/deep"
+	echo "added content" >"$tmp/added/sub/file"
+	echo "single content" >"$tmp/single"
+	cp /bin/true "$dyn"
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	rc=$(cd "$tmp/cwd/deep" && guest "$tmp/out" "$tmp/err" \
+		--add "$tmp/added" --add "$tmp/single" --add "$dyn" -- sh -c '
+		echo first
+		sleep 2
+		echo "added=$(cat "$1")"
+		echo "single=$(cat "$2")"
+		"$3" && echo "dynamic=ok"
+		echo "cwd=$(pwd)"
+		echo "fs=$GUP_TEST_FS_DIR $(awk "\$2 == \"$GUP_TEST_FS_DIR\" { print \$3 }" /proc/mounts)"
+		echo "hugetlb=$(cat /proc/sys/vm/nr_hugepages)"
+		echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+		echo "debugfs=$(awk "\$2 == \"/sys/kernel/debug\" { print \$3 }" /proc/mounts)"
+		echo to-stderr >&2
+		echo last
+		exit 3' sh "$tmp/added/sub/file" "$tmp/single" "$dyn")
+
+	expect "guest: exit status 3 propagates" '[[ $rc -eq 3 ]]'
+	check "guest: stdout streams as the command runs" streamed "$tmp/out"
+	check "guest: --add of a directory is visible" \
+		has "$tmp/out" "added=added content"
+	check "guest: --add of a file is visible" \
+		has "$tmp/out" "single=single content"
+	check "guest: --add of a dynamic executable runs" \
+		has "$tmp/out" "dynamic=ok"
+	check "guest: cwd is the host's cwd" has "$tmp/out" "cwd=$tmp/cwd/deep"
+	check "guest: stderr reaches stdout" has "$tmp/out" "to-stderr"
+	check "guest: ext4 at GUP_TEST_FS_DIR" has "$tmp/out" "fs=/mnt/ext4 ext4"
+	check "guest: 64 hugetlb pages reserved" has "$tmp/out" "hugetlb=64"
+	check "guest: THP enabled=always" \
+		has "$tmp/out" "thp=[always] madvise never"
+	check "guest: debugfs at /sys/kernel/debug" has "$tmp/out" "debugfs=debugfs"
+}
+
+test_guest_timeout()
+{
+	local rc start elapsed
+
+	start=$SECONDS
+	rc=$(guest "$tmp/out" "$tmp/err" --timeout 10 -- sleep 1000)
+	elapsed=$((SECONDS - start))
+	expect "guest: --timeout 10 on sleep 1000 exits 124" '[[ $rc -eq 124 ]]'
+	expect "guest: timeout reported in one line within 20 s" \
+		'[[ $(<"$tmp/err") == "vm: timed out after 10 s" && $elapsed -lt 20 ]]'
+}
+
+test_guest_warn()
+{
+	local ko=$1 rc
+
+	if [[ ! -f $ko ]]; then
+		result skip "guest: planted WARN fails the run" "no $ko (make plant-warn)"
+		result skip "guest: planted WARN is printed" "no $ko"
+		result skip "guest: --klog keeps the kernel log" "no $ko"
+		return
+	fi
+	rc=$(guest "$tmp/out" "$tmp/err" --klog "$tmp/klog" --insmod "$ko" -- true)
+	expect "guest: planted WARN fails the run" '[[ $rc -eq 1 ]]'
+	check "guest: planted WARN is printed" \
+		grep -q 'WARNING: .*plant_warn' "$tmp/err"
+	check "guest: --klog keeps the kernel log" \
+		grep -q 'plant_warn: planted' "$tmp/klog"
+}
+
+test_guest_insmod_failure()
+{
+	local ko=$1 rc
+
+	if [[ ! -f $ko ]]; then
+		result skip "guest: failed insmod fails the run" "no $ko"
+		result skip "guest: failed insmod says which and why" "no $ko"
+		return
+	fi
+	# The second load of the same module fails with EEXIST.
+	rc=$(guest "$tmp/out" "$tmp/err" --no-klog-check \
+		--insmod "$ko" --insmod "$ko" -- true)
+	expect "guest: failed insmod fails the run" '[[ $rc -eq 125 ]]'
+	check "guest: failed insmod says which and why" \
+		grep -qx 'vm: insmod plant_warn.ko failed: File exists' "$tmp/err"
+}
+
+test_guest_no_boot()
+{
+	local rc
+
+	rc=$(guest "$tmp/out" "$tmp/err" --append rdinit=/nonexistent -- true)
+	expect "guest: kernel without init fails the run" '[[ $rc -eq 125 ]]'
+	expect "guest: no-boot reported in one line with the panic" \
+		'[[ $(<"$tmp/err") == "vm: guest did not boot: Kernel panic"* &&
+		   $(<"$tmp/err") != *$'"'"'\n'"'"'* ]]'
+}
+
+main()
+{
+	local host_only=0 ko=$REPO_DIR/build/plant_warn/plant_warn.ko plan
+
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--host-only) host_only=1 ;;
+		--plant-warn) ko=$2; shift ;;
+		*) echo "usage: $0 [--host-only] [--plant-warn KO]" >&2; exit 2 ;;
+		esac
+		shift
+	done
+
+	tmp=$(mktemp -d)
+	# shellcheck disable=SC2064 # expand now
+	trap "rm -rf '$tmp'" EXIT
+
+	plan=$HOST_TESTS
+	((host_only)) || plan=$((plan + GUEST_TESTS))
+	echo "TAP version 13"
+	echo "1..$plan"
+	test_klog_scan
+	test_kvm_detection
+	test_usage_errors
+	if ((!host_only)); then
+		test_guest_basics
+		test_guest_timeout
+		test_guest_warn "$ko"
+		test_guest_insmod_failure "$ko"
+		test_guest_no_boot
+	fi
+	if ((num != plan)); then
+		echo "# planned $plan tests but ran $num"
+		fail=$((fail + 1))
+	fi
+	printf '# vm-runner: pass=%d fail=%d skip=%d\n' "$pass" "$fail" "$skip"
+	((fail == 0))
+}
+
+main "$@"
