@@ -100,8 +100,7 @@ $(BUILD):
 	@mkdir -p $@
 
 check:
-	./run_tests.sh --with-runner-tests \
-		$(if $(filter command line environment,$(origin KDIR)),--kdir $(KDIR))
+	./run_tests.sh --with-runner-tests$(if $(filter command line environment,$(origin KDIR)), --kdir $(KDIR))
 
 install: all
 	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \
