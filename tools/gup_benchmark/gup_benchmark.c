@@ -50,6 +50,7 @@ struct options {
 	size_t nr_npcs;
 	unsigned int reps, warmup;
 	int node;
+	long delay_ns;			/* bench_delay_ns to set, or -1 */
 	const char *json, *from, *compare, *plot;
 	struct compare_policy policy;
 };
@@ -57,7 +58,7 @@ struct options {
 enum {
 	OPT_REPS = 256, OPT_WARMUP, OPT_API, OPT_TYPE, OPT_SIZE, OPT_NPC,
 	OPT_SWEEP, OPT_NODE, OPT_JSON, OPT_FROM, OPT_COMPARE, OPT_ALPHA,
-	OPT_THRESHOLD, OPT_PLOT, OPT_HELP,
+	OPT_THRESHOLD, OPT_PLOT, OPT_DELAY, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -75,6 +76,7 @@ static const struct option long_options[] = {
 	{ "alpha",	required_argument, NULL, OPT_ALPHA },
 	{ "threshold",	required_argument, NULL, OPT_THRESHOLD },
 	{ "plot",	required_argument, NULL, OPT_PLOT },
+	{ "delay-ns",	required_argument, NULL, OPT_DELAY },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ }
 };
@@ -102,6 +104,8 @@ static void usage(FILE *f)
 "                 non-longterm apis, all types, npc 1,32,512\n"
 "  --reps N (%d)  --warmup N (%d): repetitions kept and discarded\n"
 "  --node N       bind the memory to NUMA node N, report where it landed\n"
+"  --delay-ns N   set gup_test's bench_delay_ns for the run: N ns more per\n"
+"                 pinned page, to check that --compare notices\n"
 "  --json FILE    write every sample as JSON (- for stdout)\n"
 "  --from FILE    read results from JSON instead of measuring\n"
 "  --compare FILE flag configurations slower than in this baseline JSON\n"
@@ -327,6 +331,11 @@ static int parse_long(struct options *o, int opt, char *arg)
 			return -EINVAL;
 		o->node = v;
 		break;
+	case OPT_DELAY:
+		if (parse_ulong(arg, &v, false) || v > 1000000)
+			return -EINVAL;
+		o->delay_ns = v;
+		break;
 	case OPT_JSON:
 		o->json = arg;
 		return 0;
@@ -366,6 +375,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 	o->reps = DEFAULT_REPS;
 	o->warmup = DEFAULT_WARMUP;
 	o->node = -1;
+	o->delay_ns = -1;
 	o->policy.alpha = COMPARE_ALPHA;
 	o->policy.threshold = COMPARE_THRESHOLD;
 
@@ -523,6 +533,7 @@ static int measure(struct run *r, const struct options *o)
 	struct bench_sample *s;
 	size_t si, ti, mi, ni, i, rep, nr_mems;
 	int fd, file_fd = -1, err;
+	long saved_delay = -1;
 
 	fd = bench_open();
 	if (fd < 0)
@@ -531,6 +542,15 @@ static int measure(struct run *r, const struct options *o)
 		file_fd = open(o->up.file, O_RDWR | O_CREAT, 0600);
 		if (file_fd < 0) {
 			perror(o->up.file);
+			return 1;
+		}
+	}
+	if (o->delay_ns >= 0) {
+		saved_delay = bench_delay_get();
+		err = bench_delay_set(o->delay_ns);
+		if (err) {
+			fprintf(stderr, "%s: %s\n", BENCH_DELAY_FILE,
+				strerror(-err));
 			return 1;
 		}
 	}
@@ -623,6 +643,8 @@ static int measure(struct run *r, const struct options *o)
 		}
 	}
 
+	if (saved_delay >= 0)
+		bench_delay_set(saved_delay);
 	for (i = 0; i < nr_mems; i++)
 		memory_unmap(&mems[i]);
 	free(mems);
