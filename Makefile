@@ -41,7 +41,9 @@ KSRC_FILES := $(addprefix tools/testing/selftests/, \
 	      scripts/checkpatch.pl scripts/spelling.txt \
 	      scripts/const_structs.checkpatch
 
-CHECKPATCH_FILES := $(wildcard module/*.[ch]) tools/vm/tests/plant_warn/plant_warn.c
+# Generated *.mod.c files are kbuild's, not ours.
+CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
+		    tools/vm/tests/plant_warn/plant_warn.c
 
 # $(call kbuild,DIR): build the external module in DIR against KDIR with W=1,
 # keeping the output in DIR.log; on failure show the compiler's errors only.
