@@ -55,12 +55,27 @@ klog_scan()
 	return 1
 }
 
+# is_elf FILE: FILE starts with the ELF magic.
+is_elf()
+{
+	[[ $(od -A n -t x1 -N 4 "$1" 2>/dev/null | tr -d ' ') == 7f454c46 ]]
+}
+
+# kernel_release_of_kdir KDIR: the release KDIR builds modules for. Debian's
+# headers put the upstream version in kernel.release; utsrelease.h is right
+# in both kinds of tree.
+kernel_release_of_kdir()
+{
+	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$1/include/generated/utsrelease.h" 2>/dev/null
+}
+
 # kernel_release_of_image IMAGE: the release string of a bzImage or vmlinux.
 kernel_release_of_image()
 {
 	local img=$1 off
 
-	if [[ $(head -c 4 "$img") == $'\x7fELF' ]]; then
+	if is_elf "$img"; then
 		grep -a -o -m 1 'Linux version [^ ]*' "$img" | cut -d ' ' -f 3
 		return
 	fi

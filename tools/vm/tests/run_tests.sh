@@ -6,7 +6,7 @@
 #   tools/vm/tests/run_tests.sh [--host-only] [--plant-warn KO]
 #
 # Host tests: the kernel log scan on sample logs, KVM detection on fake
-# cpuinfo files, argument errors. Guest tests boot five guests: exit status,
+# cpuinfo files, kernel release lookups, argument errors. Guest tests boot five guests: exit status,
 # --add, cwd, streaming and the guest's set-up in one; then a timeout, a
 # planted WARN (KO, default build/plant_warn/plant_warn.ko from
 # "make plant-warn"), a failed insmod and a kernel that cannot start init.
@@ -61,7 +61,7 @@ USAGE_ERRORS=(
 	"--modules /nonexistent -- true"
 )
 
-HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + 4 + ${#KVM_CASES[@]} + 1 + \
+HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + 4 + ${#KVM_CASES[@]} + 1 + 3 + \
 	       ${#USAGE_ERRORS[@]} + 2 ))
 GUEST_TESTS=$(( 11 + 2 + 3 + 2 + 2 ))
 
@@ -168,6 +168,36 @@ test_kvm_detection()
 	got=unusable
 	! kvm_usable "$tmp/no-cpuinfo" /dev/null || got=usable
 	expect "kvm_usable: missing cpuinfo: unusable" '[[ $got == unusable ]]'
+}
+
+# Fake trees and images carry just what the release lookups read.
+test_kernel_release()
+{
+	local rel
+
+	mkdir -p "$tmp/kdir/include/generated"
+	echo '#define UTS_RELEASE "6.9.0-rc1-test+"' \
+		>"$tmp/kdir/include/generated/utsrelease.h"
+	rel=$(kernel_release_of_kdir "$tmp/kdir")
+	expect "kernel_release_of_kdir: from utsrelease.h" \
+		'[[ $rel == 6.9.0-rc1-test+ ]]'
+
+	# bzImage: "HdrS" at 0x202, version string offset (- 0x200) at 0x20e.
+	head -c 4096 /dev/zero >"$tmp/bzImage"
+	printf 'HdrS' | dd of="$tmp/bzImage" bs=1 seek=$((0x202)) \
+		conv=notrunc status=none
+	printf '\x00\x06' | dd of="$tmp/bzImage" bs=1 seek=$((0x20e)) \
+		conv=notrunc status=none
+	printf '6.9.0-bz (builder@host) #1 SMP\0' |
+		dd of="$tmp/bzImage" bs=1 seek=$((0x800)) conv=notrunc status=none
+	rel=$(kernel_release_of_image "$tmp/bzImage") || true
+	expect "kernel_release_of_image: bzImage header" '[[ $rel == 6.9.0-bz ]]'
+
+	{ printf '\x7fELF\x02\x01\x01\0'; head -c 64 /dev/zero
+	  printf 'Linux version 6.9.0-elf (builder@host) #1 SMP\0'; } \
+		>"$tmp/vmlinux"
+	rel=$(kernel_release_of_image "$tmp/vmlinux") || true
+	expect "kernel_release_of_image: vmlinux banner" '[[ $rel == 6.9.0-elf ]]'
 }
 
 test_usage_errors()
@@ -351,6 +381,7 @@ main()
 	echo "1..$plan"
 	test_klog_scan
 	test_kvm_detection
+	test_kernel_release
 	test_usage_errors
 	if ((!host_only)); then
 		test_guest_basics
