@@ -51,7 +51,7 @@ define kbuild
 	@test -d "$(KDIR)" || { echo "no kernel build tree at KDIR=$(KDIR): run tools/deps.sh build or set KDIR" >&2; exit 1; }
 	@echo "  KBUILD  $(1)"
 	@$(MAKE) -C $(KDIR) M=$(1) W=1 >$(BUILD)/$(notdir $(1)).log 2>&1 || \
-	{ grep -E -A 2 'error|Error' $(BUILD)/$(notdir $(1)).log | tail -n 15 >&2; \
+	{ grep -i -E -A 2 'error:' $(BUILD)/$(notdir $(1)).log | tail -n 15 >&2; \
 	  echo "$(1): module build failed (full log: build/$(notdir $(1)).log)" >&2; \
 	  exit 1; }
 	@grep -E 'warning:' $(BUILD)/$(notdir $(1)).log >&2 || true
