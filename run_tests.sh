@@ -165,7 +165,7 @@ main()
 	if [[ $mode == vm ]]; then
 		KDIR=$kdir "$top/tools/deps.sh" build vm
 	else
-		KDIR=$kdir "$top/tools/deps.sh" build
+		KDIR=$kdir "$top/tools/deps.sh" build kmod
 	fi
 	[[ -z $kdir ]] || make_args+=(KDIR="$kdir")
 	((!runner_tests)) || make_args+=(plant-warn)
