@@ -149,6 +149,7 @@ int run_write_json(const struct run *r, const char *path)
 			  JSON_C_TO_STRING_NOSLASHESCAPE;
 	size_t i;
 	int err = 0;
+	FILE *f;
 
 	json_object_object_add(root, "schema",
 			       json_object_new_string(RESULTS_SCHEMA));
@@ -180,14 +181,19 @@ int run_write_json(const struct run *r, const char *path)
 		json_object_array_add(points, point_to_json(&r->points[i]));
 	json_object_object_add(root, "results", points);
 
-	if (!strcmp(path, "-")) {
-		puts(json_object_to_json_string_ext(root, flags));
-		if (fflush(stdout))
-			err = -errno;
-	} else if (json_object_to_file_ext(path, root, flags)) {
-		fprintf(stderr, "%s: %s\n", path, json_util_get_last_err());
-		err = -EIO;
+	/* Ends in a newline, which json_object_to_file() leaves out. */
+	f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		err = -errno;
+	} else {
+		if (fprintf(f, "%s\n",
+			    json_object_to_json_string_ext(root, flags)) < 0)
+			err = -EIO;
+		if ((f == stdout ? fflush(f) : fclose(f)) && !err)
+			err = -EIO;
 	}
+	if (err)
+		fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	json_object_put(root);
 	return err;
 }
