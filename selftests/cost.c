@@ -22,18 +22,48 @@
 
 #define SIZE		(32UL << 20)
 #define WARMUP		2
-#define REPS		15
+/*
+ * Interference under TCG slows whole repetitions, up to one in three of
+ * them at times, and only ever slows them: many short repetitions keep the
+ * medians, and the rank test, standing on the rest.
+ */
+#define REPS		41
 #define MAX_CONFIGS	3
 
 /*
- * Bounds, from the ratios measured on the suite's guest (Debian 6.1, TCG,
- * 2 vCPUs) and recorded here with their margin for TCG noise:
+ * Bounds on ratios of medians. Measured in eleven runs on the suite's
+ * guest (Debian 6.1.0-56, QEMU TCG, 2 vCPUs, 32M, 2026-11-25), with the
+ * margin that leaves for other hosts and for TCG noise:
+ *   pup_fast / gup_fast, 4k, npc=32    1.37 .. 1.51
+ *   pup / gup_fast, 4k, npc=32         3.70 .. 4.94
+ *   pup_fast thp / 4k, npc=512         0.039 .. 0.042
+ *   pup_fast npc=512 / npc=1, 4k       0.310 .. 0.322
+ * The injected 10% measured +9% .. +18% (it costs about 0.8 ns per page
+ * more than asked, see below), flagged in ten runs of eleven with 15
+ * repetitions and in all five with 41; the A/A comparison, -1.2% .. +1.4%,
+ * never.
  */
-#define PIN_FAST_OVER_GUP_FAST_MAX	1.0	/* measured: */
-#define PIN_OVER_GUP_MAX		1.0	/* measured: */
-#define THP_OVER_4K_MAX			1.0	/* measured: */
-#define BATCHED_OVER_SINGLE_MAX		1.0	/* measured: */
+#define PIN_FAST_OVER_GUP_FAST_MAX	2.0
+#define PIN_OVER_GUP_MAX		8.0
+#define THP_OVER_4K_MAX			0.2
+#define BATCHED_OVER_SINGLE_MAX		0.6
 #define INJECTED_SLOWDOWN		0.10
+
+/*
+ * Measured values go to the KTAP output whatever the verdict. The harness
+ * runs each test in a child that leaves with _exit(): flush, or they are
+ * lost when stdout is a pipe.
+ */
+#define report(fmt, ...) do {					\
+	ksft_print_msg(fmt, ##__VA_ARGS__);			\
+	fflush(stdout);						\
+} while (0)
+
+/* 6.1's harness runs the test body even after its setup skipped. */
+#define RETURN_IF_SETUP_SKIPPED() do {				\
+	if (_metadata->skip)					\
+		return;						\
+} while (0)
 
 struct cost_config {
 	const char *what;
@@ -66,19 +96,25 @@ static int measure(int fd, const struct cost_config *c, size_t n,
 	double ns;
 	int err;
 
-	for (i = 0; i < n; i++)
-		for (rep = 0; rep < WARMUP; rep++)
-			if ((err = bench_pin_ns(fd, &c[i], &ns)))
+	for (i = 0; i < n; i++) {
+		for (rep = 0; rep < WARMUP; rep++) {
+			err = bench_pin_ns(fd, &c[i], &ns);
+			if (err)
 				return err;
-	for (rep = 0; rep < REPS; rep++)
-		for (i = 0; i < n; i++)
-			if ((err = bench_pin_ns(fd, &c[i], &samples[i][rep])))
+		}
+	}
+	for (rep = 0; rep < REPS; rep++) {
+		for (i = 0; i < n; i++) {
+			err = bench_pin_ns(fd, &c[i], &samples[i][rep]);
+			if (err)
 				return err;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		summarize(samples[i], REPS, &s);
 		medians[i] = s.median;
-		ksft_print_msg("%-28s %8.1f ns/page median, spread %.1f%%\n",
-			       c[i].what, s.median, 100 * s.spread);
+		report("%-28s %8.1f ns/page median, spread %.1f%%\n",
+		       c[i].what, s.median, 100 * s.spread);
 	}
 	return 0;
 }
@@ -95,7 +131,6 @@ FIXTURE_SETUP(cost)
 {
 	int err;
 
-	self->fd = -1;
 	self->saved_delay = -1;
 	self->fd = bench_open();
 	if (self->fd == -ENOENT)
@@ -134,9 +169,11 @@ TEST_F(cost, pin_fast_bounded_over_gup_fast)
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
 
+	RETURN_IF_SETUP_SKIPPED();
+
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
-	ksft_print_msg("pup_fast / gup_fast = %.3f\n", ratio);
+	report("pup_fast / gup_fast = %.3f\n", ratio);
 	ASSERT_TRUE(ratio <= PIN_FAST_OVER_GUP_FAST_MAX)
 		TH_LOG("pin_user_pages_fast costs %.2fx get_user_pages_fast per page, bound %.2f",
 		       ratio, PIN_FAST_OVER_GUP_FAST_MAX);
@@ -151,9 +188,11 @@ TEST_F(cost, pin_bounded_over_gup_fast)
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
 
+	RETURN_IF_SETUP_SKIPPED();
+
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
-	ksft_print_msg("pup / gup_fast = %.3f\n", ratio);
+	report("pup / gup_fast = %.3f\n", ratio);
 	ASSERT_TRUE(ratio <= PIN_OVER_GUP_MAX)
 		TH_LOG("pin_user_pages costs %.2fx get_user_pages_fast per page, bound %.2f",
 		       ratio, PIN_OVER_GUP_MAX);
@@ -168,11 +207,13 @@ TEST_F(cost, thp_fraction_of_4k)
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
 
+	RETURN_IF_SETUP_SKIPPED();
+
 	if (!self->thp_backed)
 		SKIP(return, "THP does not back a MADV_HUGEPAGE mapping here");
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
-	ksft_print_msg("thp / 4k = %.3f\n", ratio);
+	report("thp / 4k = %.3f\n", ratio);
 	ASSERT_TRUE(ratio <= THP_OVER_4K_MAX)
 		TH_LOG("a THP-backed page costs %.2fx a 4K page, bound %.2f",
 		       ratio, THP_OVER_4K_MAX);
@@ -187,9 +228,11 @@ TEST_F(cost, batched_cheaper_than_single)
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
 
+	RETURN_IF_SETUP_SKIPPED();
+
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
-	ksft_print_msg("npc=512 / npc=1 = %.3f\n", ratio);
+	report("npc=512 / npc=1 = %.3f\n", ratio);
 	ASSERT_TRUE(ratio <= BATCHED_OVER_SINGLE_MAX)
 		TH_LOG("512 pages per call cost %.2fx one page per call, bound %.2f",
 		       ratio, BATCHED_OVER_SINGLE_MAX);
@@ -199,7 +242,10 @@ TEST_F(cost, batched_cheaper_than_single)
  * bench_delay_ns adds INJECTED_SLOWDOWN of the median per page inside the
  * timed region. The baseline, the slowed run and a second baseline take
  * turns, so that drift cannot fake or mask the difference; then the slowed
- * run must be a regression and the second baseline must not.
+ * run must be a regression and the second baseline must not. 512 pages per
+ * call, because the module delays once per call and each delay costs some
+ * 400 ns of its own under TCG: spread over 32 pages that alone would be a
+ * 9% slowdown.
  */
 TEST_F(cost, compare_flags_injected_delay_only)
 {
@@ -208,13 +254,15 @@ TEST_F(cost, compare_flags_injected_delay_only)
 		.threshold = COMPARE_THRESHOLD,
 	};
 	const struct cost_config c = {
-		"pup_fast 4k npc=32", &self->small, "pup_fast", 32
+		"pup_fast 4k npc=512", &self->small, "pup_fast", 512
 	};
 	double base[REPS], slow[REPS], again[REPS], warm[REPS];
 	struct comparison slowed, same;
 	struct summary s;
 	long delay;
 	int rep;
+
+	RETURN_IF_SETUP_SKIPPED();
 
 	if (self->saved_delay < 0 || bench_delay_set(0))
 		SKIP(return, "cannot write %s", BENCH_DELAY_FILE);
@@ -233,10 +281,10 @@ TEST_F(cost, compare_flags_injected_delay_only)
 	}
 	compare_samples(base, REPS, slow, REPS, &policy, &slowed);
 	compare_samples(base, REPS, again, REPS, &policy, &same);
-	ksft_print_msg("delay %ld ns/page: %+.1f%% p=%.2g %s; A/A %+.1f%% p=%.2g %s\n",
-		       delay, 100 * slowed.change, slowed.p_slower,
-		       verdict_name(slowed.verdict), 100 * same.change,
-		       same.p_slower, verdict_name(same.verdict));
+	report("delay %ld ns/page: %+.1f%% p=%.2g %s; A/A %+.1f%% p=%.2g %s\n",
+	       delay, 100 * slowed.change, slowed.p_slower,
+	       verdict_name(slowed.verdict), 100 * same.change, same.p_slower,
+	       verdict_name(same.verdict));
 	EXPECT_EQ(VERDICT_SLOWER, slowed.verdict)
 		TH_LOG("+%ld ns/page (%.0f%%) measured %+.1f%%, p=%.2g: not flagged",
 		       delay, 100 * INJECTED_SLOWDOWN, 100 * slowed.change,

@@ -53,7 +53,7 @@ struct compare_policy {
 };
 
 #define COMPARE_ALPHA		0.01
-#define COMPARE_THRESHOLD	0.03
+#define COMPARE_THRESHOLD	0.05
 
 enum verdict {
 	VERDICT_SAME,
