@@ -6,10 +6,11 @@
 #   tools/vm/tests/run_tests.sh [--host-only] [--plant-warn KO]
 #
 # Host tests: the kernel log scan on sample logs, KVM detection on fake
-# cpuinfo files, kernel release lookups, argument errors. Guest tests boot five guests: exit status,
-# --add, cwd, streaming and the guest's set-up in one; then a timeout, a
-# planted WARN (KO, default build/plant_warn/plant_warn.ko from
-# "make plant-warn"), a failed insmod and a kernel that cannot start init.
+# cpuinfo files, kernel release lookups, argument errors. Guest tests boot
+# five guests: exit status, --add, cwd, streaming, NUMA and the guest's
+# set-up in one; then a timeout, a planted WARN (KO, by default
+# build/plant_warn/plant_warn.ko from "make plant-warn"), a failed insmod
+# and a kernel that cannot start init.
 #
 # The last line is for run_tests.sh:  # vm-runner: pass=P fail=F skip=S
 
@@ -63,7 +64,7 @@ USAGE_ERRORS=(
 
 HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + 4 + ${#KVM_CASES[@]} + 1 + 3 + \
 	       ${#USAGE_ERRORS[@]} + 2 ))
-GUEST_TESTS=$(( 11 + 2 + 3 + 2 + 2 ))
+GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 ))
 
 num=0 pass=0 fail=0 skip=0
 tmp=""
@@ -268,7 +269,7 @@ test_guest_basics()
 	cp /bin/true "$dyn"
 	# shellcheck disable=SC2016 # expanded by the guest's shell
 	rc=$(cd "$tmp/cwd/deep" && guest "$tmp/out" "$tmp/err" \
-		--add "$tmp/added" --add "$tmp/single" --add "$dyn" -- sh -c '
+		--numa 2 --add "$tmp/added" --add "$tmp/single" --add "$dyn" -- sh -c '
 		echo first
 		sleep 2
 		echo "added=$(cat "$1")"
@@ -279,6 +280,7 @@ test_guest_basics()
 		echo "hugetlb=$(cat /proc/sys/vm/nr_hugepages)"
 		echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled)"
 		echo "debugfs=$(awk "\$2 == \"/sys/kernel/debug\" { print \$3 }" /proc/mounts)"
+		echo "nodes=$(ls -d /sys/devices/system/node/node* | wc -l)"
 		echo to-stderr >&2
 		echo last
 		exit 3' sh "$tmp/added/sub/file" "$tmp/single" "$dyn")
@@ -298,6 +300,8 @@ test_guest_basics()
 	check "guest: THP enabled=always" \
 		has "$tmp/out" "thp=[always] madvise never"
 	check "guest: debugfs at /sys/kernel/debug" has "$tmp/out" "debugfs=debugfs"
+	check "guest: --numa 2 gives two nodes" has "$tmp/out" "nodes=2"
+	expect "guest: nothing to complain about on stderr" '[[ ! -s $tmp/err ]]'
 }
 
 test_guest_timeout()
