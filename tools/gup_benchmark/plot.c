@@ -88,7 +88,8 @@ static void emit_plot(const struct run *r, bool unpin, FILE *g)
 	size_t i, set = 0;
 	char label[128];
 
-	fprintf(g, "set title '%s'\n", unpin ? "unpin" : "pin");
+	fprintf(g, "set title '%s, against pages per call'\n",
+		unpin ? "unpin" : "pin");
 	for (i = 0; i < r->nr_points; i++) {
 		const struct run_point *p = &r->points[i];
 
@@ -122,14 +123,15 @@ int plot_svg(const struct run *r, const char *path)
 	g = popen("gnuplot", "w");
 	if (!g)
 		return -errno;
-	fprintf(g, "set terminal svg size 1100,480 dynamic font 'sans,10'\n");
+	fprintf(g, "set terminal svg size 1200,600 dynamic font 'sans,10'\n");
 	fprintf(g, "set output '%s'\n", path);
 	emit_data(r, false, g);
 	emit_data(r, true, g);
 	fprintf(g, "set multiplot layout 1,2 title 'gup_benchmark %s %s: ns per page, median with min..p90 bars (%u reps)' noenhanced\n",
 		r->release ? r->release : "", r->date ? r->date : "", r->reps);
-	fprintf(g, "set logscale xy 2\nset xlabel 'pages per call'\n");
-	fprintf(g, "set ylabel 'ns per page'\nset grid\nset key top right font ',8' noenhanced\n");
+	/* The key below the plots takes the x label's place. */
+	fprintf(g, "set logscale xy 2\n");
+	fprintf(g, "set ylabel 'ns per page'\nset grid\nset key below maxrows 4 font ',8' noenhanced\n");
 	fprintf(g, "set offsets graph 0.05, graph 0.05, 0, 0\n");
 	emit_plot(r, false, g);
 	emit_plot(r, true, g);
