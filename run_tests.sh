@@ -116,6 +116,7 @@ run_vm()
 	: >"$logs/klog"
 	"$VM_DIR/run" "${vm_args[@]}" --insmod "$top/module/gup_test.ko" \
 		--add "$top/build/bin" --add "$top/build/upstream" \
+		--add "$top/module/gup_test.ko" \
 		--add "$top/selftests/run_suite.sh" -- \
 		"$top/selftests/run_suite.sh" -b "$top/build/bin" \
 		"${categories[@]}" | tee "$logs/suite.log" || true
