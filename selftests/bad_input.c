@@ -427,14 +427,9 @@ static int ctx_init(struct ctx *c, const char **why)
 	size_t i;
 
 	c->fd = gup_open();
-	if (c->fd == -ENOENT) {
-		*why = "no /sys/kernel/debug/gup_test: module not loaded";
+	*why = gup_open_skip(c->fd);
+	if (*why)
 		return KSFT_SKIP;
-	}
-	if (c->fd == -EACCES || c->fd == -EPERM) {
-		*why = "opening gup_test needs root";
-		return KSFT_SKIP;
-	}
 	*why = "open or mmap failed";
 	if (c->fd < 0)
 		return -1;

@@ -51,11 +51,9 @@ FIXTURE_SETUP(dirty)
 	int ret;
 
 	self->fd = gup_open();
-	if (self->fd == -ENOENT)
-		SKIP(return, "no /sys/kernel/debug/gup_test: module not loaded");
-	if (self->fd == -EACCES || self->fd == -EPERM)
-		SKIP(return, "opening gup_test needs root");
-	ASSERT_LE(0, self->fd);
+	if (gup_open_skip(self->fd))
+		SKIP(return, "%s", gup_open_skip(self->fd));
+	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
 	if (!pagemap_pfn(&self->fd) || kpageflags(0) < 0)
 		SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
 

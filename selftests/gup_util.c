@@ -41,6 +41,15 @@ int gup_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
+const char *gup_open_skip(int ret)
+{
+	if (ret == -ENOENT)
+		return "no /sys/kernel/debug/gup_test: module not loaded";
+	if (ret == -EACCES || ret == -EPERM)
+		return "opening gup_test needs root";
+	return NULL;
+}
+
 static int gup_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;

@@ -21,6 +21,8 @@ extern size_t page_size;
 
 /* The device; GUP_TEST_DEV overrides the path. Returns fd or -errno. */
 int gup_open(void);
+/* Why gup_open()'s result means skip rather than fail; NULL if it does not. */
+const char *gup_open_skip(int ret);
 
 /*
  * Each returns 0 or -errno. gup_state*() drain the per-cpu LRU batches first,

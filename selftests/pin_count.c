@@ -48,10 +48,8 @@ FIXTURE_SETUP(pin)
 	int ret;
 
 	self->fd = gup_open();
-	if (self->fd == -ENOENT)
-		SKIP(return, "no /sys/kernel/debug/gup_test: module not loaded");
-	if (self->fd == -EACCES || self->fd == -EPERM)
-		SKIP(return, "opening gup_test needs root");
+	if (gup_open_skip(self->fd))
+		SKIP(return, "%s", gup_open_skip(self->fd));
 	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
 
 	ret = mem_setup(&self->mem, variant->kind, NR_PAGES, why, sizeof(why));
