@@ -82,7 +82,7 @@ deps_install()
 {
 	local missing pkg log
 
-	mapfile -t missing < <(pkgs_missing "$@")
+	mapfile -t missing < <(pkgs_missing "$@" | awk '!seen[$0]++')
 	[[ ${#missing[@]} -gt 0 ]] || return 0
 	[[ $(id -u) -eq 0 ]] || deps_die "not root: cannot install ${missing[*]}"
 
