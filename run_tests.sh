@@ -61,6 +61,28 @@ count()
 	fi
 }
 
+# gup_benchmark's host-side tests: they need no device.
+host_tests()
+{
+	local p=0 f=0 s=0 n=0 line
+
+	make -s -C "$top/tools/gup_benchmark" check \
+		KSFT_INCLUDE="$top/build/ksrc/tools/testing/selftests" \
+		2>&1 | tee "$logs/host.log" || true
+	while IFS= read -r line; do
+		[[ $line =~ ^#\ Totals:\ pass:([0-9]+)\ fail:([0-9]+)\ xfail:[0-9]+\ xpass:[0-9]+\ skip:([0-9]+)\ error:([0-9]+) ]] ||
+			continue
+		p=$((p + BASH_REMATCH[1]))
+		f=$((f + BASH_REMATCH[2] + BASH_REMATCH[4]))
+		s=$((s + BASH_REMATCH[3]))
+		n=$((n + 1))
+	done <"$logs/host.log"
+	# The stats unit tests and the command-line tests.
+	((n == 2)) || { f=$((f + 1)); echo "# gup_benchmark check did not finish"; }
+	echo "# gup_benchmark-host: pass=$p fail=$f skip=$s" >>"$logs/host.log"
+	count "$logs/host.log" gup_benchmark-host
+}
+
 closing_line()
 {
 	printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
@@ -163,11 +185,11 @@ main()
 	fi
 	echo "# run_tests: $mode run"
 
-	if [[ $mode == vm ]]; then
-		KDIR=$kdir "$top/tools/deps.sh" build vm
-	else
-		KDIR=$kdir "$top/tools/deps.sh" build kmod
-	fi
+	local deps=(build)
+	if [[ $mode == vm ]]; then deps+=(vm); else deps+=(kmod); fi
+	# gup_benchmark's host tests draw a plot when gnuplot is there.
+	((!runner_tests)) || deps+=(gnuplot-nox)
+	KDIR=$kdir "$top/tools/deps.sh" "${deps[@]}"
 	[[ -z $kdir ]] || make_args+=(KDIR="$kdir")
 	((!runner_tests)) || make_args+=(plant-warn)
 	mkdir -p "$logs"
@@ -181,6 +203,7 @@ main()
 	if ((runner_tests)); then
 		"$VM_DIR/tests/run_tests.sh" | tee "$logs/runner.log" || true
 		count "$logs/runner.log" vm-runner
+		host_tests
 	fi
 
 	if [[ $mode == native ]]; then

@@ -12,6 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
+skipped=0
 
 # expect_status WANT NAME CMD...: runs CMD, output in $tmp/out.
 expect_status()
@@ -89,6 +90,7 @@ if command -v gnuplot >/dev/null; then
 	fi
 else
 	echo "ok plot from json # SKIP gnuplot not installed"
+	skipped=$((skipped + 1))
 fi
 expect_status 1 "plot from json without gnuplot fails" \
 	env PATH=/nonexistent "$bin" --from "$data/base.json" \
@@ -101,5 +103,6 @@ expect_status 2 "--from takes no measurement options" \
 	"$bin" --from "$data/base.json" --sweep
 expect_status 1 "unreadable json" "$bin" --from "$tmp/missing.json"
 
-echo "$passed passed, $failed failed"
+# The harness's closing line, which run_tests.sh adds up.
+echo "# Totals: pass:$passed fail:$failed xfail:0 xpass:0 skip:$skipped error:0"
 [ "$failed" -eq 0 ]
