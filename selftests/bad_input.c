@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -539,6 +540,76 @@ TEST_F(hole, partial_pin_reports_prefix)
 	ASSERT_EQ(0, gup_unpin(c->fd, id, GUP_UNPIN_PLAIN));
 	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, &ps, 1));
 	ASSERT_EQ(before.refcount, ps.refcount);
+}
+
+/* max_pages_per_file counts what all of a file's sessions hold. */
+FIXTURE(limit)
+{
+	struct ctx ctx;
+	long long saved;
+};
+
+static int set_max_pages(long long val)
+{
+	FILE *f = fopen("/sys/module/gup_test/parameters/max_pages_per_file",
+			"w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%lld\n", val) < 0;
+	return fclose(f) || ret ? -EIO : 0;
+}
+
+FIXTURE_SETUP(limit)
+{
+	const char *why;
+	int ret = ctx_init(&self->ctx, &why);
+
+	self->saved = -1;
+	if (ret == KSFT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	self->saved = gup_param("max_pages_per_file");
+	ASSERT_LE(0, self->saved);
+	ASSERT_EQ(0, set_max_pages(NR_PAGES));
+}
+
+FIXTURE_TEARDOWN(limit)
+{
+	if (self->saved >= 0)
+		set_max_pages(self->saved);
+	ctx_fini(&self->ctx);
+}
+
+TEST_F(limit, counts_all_sessions)
+{
+	struct ctx *c = &self->ctx;
+	uint32_t a, b, d;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, 3 * page_size, GUP_API_PUP_FAST,
+			     0, &a, NULL));
+	ASSERT_EQ(-E2BIG, gup_pin(c->fd, c->addr, 2 * page_size,
+				  GUP_API_GUP_FAST, 0, &b, NULL));
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, page_size, GUP_API_GUP_FAST, 0,
+			     &b, NULL));
+	ASSERT_EQ(-E2BIG, gup_pin(c->fd, c->addr, page_size, GUP_API_PUP, 0,
+				  &d, NULL));
+	/* What a stop releases can be pinned again. */
+	ASSERT_EQ(0, gup_unpin(c->fd, a, GUP_UNPIN_PLAIN));
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, 3 * page_size, GUP_API_PUP, 0,
+			     &a, NULL));
+	/* Another file has a limit of its own. */
+	{
+		int fd = gup_open();
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, gup_pin(fd, c->addr, NR_PAGES * page_size,
+				     GUP_API_PUP_FAST, 0, &d, NULL));
+		close(fd);
+	}
 }
 
 TEST_HARNESS_MAIN

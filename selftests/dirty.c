@@ -44,6 +44,7 @@ FIXTURE_VARIANT_ADD(dirty, file_shared) { .kind = MEM_FILE_SHARED };
 FIXTURE_VARIANT_ADD(dirty, memfd) { .kind = MEM_MEMFD };
 FIXTURE_VARIANT_ADD(dirty, memfd_thp) { .kind = MEM_MEMFD_THP };
 FIXTURE_VARIANT_ADD(dirty, anon) { .kind = MEM_ANON };
+FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
 
 FIXTURE_SETUP(dirty)
 {
@@ -97,6 +98,7 @@ static bool device_writes(size_t page)
  */
 static bool expect_dirty(enum mem_kind kind, unsigned int how, size_t i)
 {
+	bool large = kind == MEM_ANON_THP || kind == MEM_MEMFD_THP;
 	bool marked;
 
 	switch (how) {
@@ -105,7 +107,8 @@ static bool expect_dirty(enum mem_kind kind, unsigned int how, size_t i)
 		marked = true;
 		break;
 	case GUP_UNPIN_DEVICE_DIRTY:
-		marked = device_writes(kind == MEM_MEMFD_THP ? 1 : i);
+		/* Dirtying one page of a large folio dirties the folio. */
+		marked = device_writes(large ? 1 : i);
 		break;
 	default:
 		marked = false;
