@@ -130,7 +130,9 @@ run_native()
 
 run_vm()
 {
-	local vm_args=(--timeout "$timeout" --klog "$logs/klog" --no-klog-check)
+	# Two NUMA nodes, so that gup_benchmark --node has somewhere to go.
+	local vm_args=(--timeout "$timeout" --klog "$logs/klog" --no-klog-check
+		       --numa 2)
 
 	[[ -z $kernel ]] || vm_args+=(--kernel "$kernel")
 	[[ -z $kdir ]] || vm_args+=(--kdir "$kdir")

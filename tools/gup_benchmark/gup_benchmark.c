@@ -655,6 +655,16 @@ static int measure(struct run *r, const struct options *o)
 	return 0;
 }
 
+static bool run_measured(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_points; i++)
+		if (!r->points[i].skipped)
+			return true;
+	return false;
+}
+
 static int ns_main(const struct options *o)
 {
 	/* JSON on stdout keeps stdout parseable: text moves aside. */
@@ -675,6 +685,11 @@ static int ns_main(const struct options *o)
 	}
 
 	run_print_table(&run, text);
+	if (!o->from && !run_measured(&run)) {
+		/* A wrong --node, no hugetlb pages: say so in the status. */
+		fprintf(stderr, "gup_benchmark: no configuration could be measured\n");
+		ret = 1;
+	}
 	if (o->json && run_write_json(&run, o->json))
 		ret = 1;
 	if (o->plot) {
