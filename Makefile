@@ -111,7 +111,8 @@ install: all
 		echo "gup:$$prog"; \
 	done >$(INSTALL_PATH)/kselftest-list.txt; \
 	install -m 644 $(BUILD)/bin/tests.list $(INSTALL_PATH)/; \
-	install -m 755 selftests/run_suite.sh $(INSTALL_PATH)/; \
+	install -m 755 selftests/run_suite.sh $(BUILD)/bin/gup_benchmark \
+		$(INSTALL_PATH)/; \
 	install -m 755 $(BUILD)/upstream/gup_test $(INSTALL_PATH)/upstream/
 	@echo "  INSTALL $(INSTALL_PATH)"
 
