@@ -113,6 +113,7 @@ install: all
 	install -m 644 $(BUILD)/bin/tests.list $(INSTALL_PATH)/; \
 	install -m 755 selftests/run_suite.sh $(BUILD)/bin/gup_benchmark \
 		$(INSTALL_PATH)/; \
+	install -m 644 selftests/ktap_lib.sh $(INSTALL_PATH)/; \
 	install -m 755 $(BUILD)/upstream/gup_test $(INSTALL_PATH)/upstream/
 	@echo "  INSTALL $(INSTALL_PATH)"
 

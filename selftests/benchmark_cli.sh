@@ -6,19 +6,17 @@
 # run of it leaves no page pinned. Timings are not judged here (cost does,
 # on ratios). Output is KTAP with a harness-style Totals line.
 
-bin=${GUP_BENCHMARK:-$(dirname "$0")/gup_benchmark}
+here=$(dirname "$0")
+bin=${GUP_BENCHMARK:-$here/gup_benchmark}
 tmp=${TMPDIR:-/tmp}/benchmark_cli.$$
-pass=0 fail=0 skip=0 num=0
+# shellcheck source=selftests/ktap_lib.sh
+. "$here/ktap_lib.sh"
 
+# result ok|skip|fail NAME [REASON]: a failure shows the command's output.
 result()
 {
-	num=$((num + 1))
-	case $1 in
-	ok) pass=$((pass + 1)); echo "ok $num $2" ;;
-	skip) skip=$((skip + 1)); echo "ok $num $2 # SKIP $3" ;;
-	*) fail=$((fail + 1)); sed 's/^/# /' "$tmp/out"; echo "# $3"
-	   echo "not ok $num $2" ;;
-	esac
+	[ "$1" != fail ] || sed 's/^/# /' "$tmp/out"
+	ktap_result "$@"
 }
 
 # check NAME WANT_STATUS CMD...: CMD's output is left in $tmp/out.
@@ -50,10 +48,10 @@ why=""
 [ -n "$why" ] || [ "$(id -u)" -eq 0 ] || why="needs root"
 if [ -n "$why" ]; then
 	for t in $tests; do
-		result skip "$t" "$why"
+		ktap_result skip "$t" "$why"
 	done
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	exit 0
+	ktap_totals
+	exit
 fi
 mkdir -p "$tmp"
 acquired=$(vmstat nr_foll_pin_acquired)
@@ -117,5 +115,4 @@ else
 fi
 
 rm -rf "$tmp"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-[ "$fail" -eq 0 ]
+ktap_totals
