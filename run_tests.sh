@@ -120,6 +120,7 @@ run_native()
 		die "insmod module/gup_test.ko failed (see dmesg)"
 	mountpoint -q /sys/kernel/debug ||
 		mount -t debugfs debugfs /sys/kernel/debug
+	ran_main=1
 	marker="run_tests: start $$.$RANDOM"
 	echo "$marker" >/dev/kmsg
 	"$top/selftests/run_suite.sh" -b "$top/build/bin" "${categories[@]}" |
@@ -131,22 +132,53 @@ run_native()
 run_vm()
 {
 	# Two NUMA nodes, so that gup_benchmark --node has somewhere to go.
-	local vm_args=(--timeout "$timeout" --klog "$logs/klog" --no-klog-check
-		       --numa 2)
+	local vm_args=(--timeout "$timeout" --no-klog-check --numa 2)
 
 	[[ -z $kernel ]] || vm_args+=(--kernel "$kernel")
 	[[ -z $kdir ]] || vm_args+=(--kdir "$kdir")
 	[[ -z $modules ]] || vm_args+=(--modules "$modules")
 	: >"$logs/klog"
-	"$VM_DIR/run" "${vm_args[@]}" --insmod "$top/module/gup_test.ko" \
-		--add "$top/build/bin" --add "$top/build/upstream" \
-		--add "$top/module/gup_test.ko" \
+	local main=(-x longterm_migrate) movable=1 i
+
+	# -t picks the categories; longterm_migrate runs in a guest of its own.
+	if [[ ${#categories[@]} -gt 0 ]]; then
+		main=() movable=0
+		for ((i = 1; i < ${#categories[@]}; i += 2)); do
+			if [[ ${categories[i]} == longterm_migrate ]]; then
+				movable=1
+			else
+				main+=(-t "${categories[i]}")
+			fi
+		done
+	fi
+	if [[ ${#main[@]} -gt 0 ]]; then
+		ran_main=1
+		"$VM_DIR/run" "${vm_args[@]}" --klog "$logs/klog" \
+			--insmod "$top/module/gup_test.ko" \
+			--add "$top/build/bin" --add "$top/build/upstream" \
+			--add "$top/module/gup_test.ko" \
+			--add "$top/selftests/run_suite.sh" -- \
+			"$top/selftests/run_suite.sh" -b "$top/build/bin" \
+			"${main[@]}" | tee "$logs/suite.log" || true
+	fi
+	((movable)) || return 0
+	ran_movable=1
+
+	# ZONE_MOVABLE, where FOLL_LONGTERM must migrate, for the program
+	# about that alone: the others pin hugetlb pages long-term, which
+	# kernels before v6.6 WARN on there (see selftests/longterm_migrate.c).
+	"$VM_DIR/run" "${vm_args[@]}" --klog "$logs/klog-movable" \
+		--append "movablecore=1G" \
+		--insmod "$top/module/gup_test.ko" --add "$top/build/bin" \
 		--add "$top/selftests/run_suite.sh" -- \
 		"$top/selftests/run_suite.sh" -b "$top/build/bin" \
-		"${categories[@]}" | tee "$logs/suite.log" || true
+		-t longterm_migrate |
+		tee "$logs/suite-movable.log" || true
+	cat "$logs/klog-movable" >>"$logs/klog"
 }
 
 mode="" kernel="" kdir="" modules="" timeout=1800 runner_tests=0
+ran_main=0 ran_movable=0
 categories=()
 
 main()
@@ -195,6 +227,7 @@ main()
 	[[ -z $kdir ]] || make_args+=(KDIR="$kdir")
 	((!runner_tests)) || make_args+=(plant-warn)
 	mkdir -p "$logs"
+	rm -f "$logs/suite-movable.log" "$logs/klog-movable"
 	if ! make -C "$top" "${make_args[@]}"; then
 		echo "# run_tests: the build failed"
 		failed=$((failed + 1))
@@ -213,7 +246,8 @@ main()
 	else
 		run_vm
 	fi
-	count "$logs/suite.log" gup-suite
+	((!ran_main)) || count "$logs/suite.log" gup-suite
+	((!ran_movable)) || count "$logs/suite-movable.log" gup-suite
 	judge_klog "$logs/klog"
 	closing_line
 }

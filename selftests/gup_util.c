@@ -210,6 +210,15 @@ bool mem_private(enum mem_kind kind)
 	       kind != MEM_FILE_SHARED;
 }
 
+unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags)
+{
+	if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
+	    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) && kind == MEM_FILE_SHARED &&
+	    !kernel_expect()->longterm_write_file_ok)
+		return flags & ~GUP_PIN_WRITE;
+	return flags;
+}
+
 bool mem_has_writeback(enum mem_kind kind)
 {
 	return kind == MEM_FILE_SHARED || kind == MEM_FILE_PRIVATE;
@@ -483,6 +492,8 @@ const struct kernel_expect *kernel_expect(void)
 				      k.sublevel >= 130));
 	/* "mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings": v6.5. */
 	k.longterm_write_file_ok = !version_at_least(&k, 6, 5, 0);
+	/* "mm/gup: Retire follow_hugetlb_page()": v6.6. */
+	k.longterm_movable_hugetlb_warns = !version_at_least(&k, 6, 6, 0);
 	done = true;
 	return &k;
 }

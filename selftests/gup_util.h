@@ -83,6 +83,9 @@ bool mem_private(enum mem_kind kind);
 /* Whether pins of this kind are read-only in the pin-count cases. */
 bool mem_pin_read_only(enum mem_kind kind);
 
+/* flags (GUP_PIN_*) less what the kernel refuses for this kind. */
+unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags);
+
 /* Whether the kind is a file with writeback to a disk. */
 bool mem_has_writeback(enum mem_kind kind);
 
@@ -105,6 +108,12 @@ struct kernel_expect {
 	bool zero_page_pins_counted;
 	/* FOLL_LONGTERM|FOLL_WRITE on a regular file mapping (refused v6.5). */
 	bool longterm_write_file_ok;
+	/*
+	 * FOLL_LONGTERM of a hugetlb page in ZONE_MOVABLE WARNs in
+	 * follow_hugetlb_page() and fails with -ENOMEM instead of migrating
+	 * (seen on 6.1.192; v6.6 retired follow_hugetlb_page()).
+	 */
+	bool longterm_movable_hugetlb_warns;
 };
 
 const struct kernel_expect *kernel_expect(void);

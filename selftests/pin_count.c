@@ -118,6 +118,22 @@ static void assert_counts(struct __test_metadata *_metadata, const char *when,
 		return; \
 } while (0)
 
+/*
+ * Pins and unpins once, so that a FOLL_LONGTERM pin has migrated the pages
+ * out of ZONE_MOVABLE before a case counts: longterm_migrate.c is about
+ * that migration.
+ */
+static void settle(struct __test_metadata *_metadata, int fd, void *addr,
+		   size_t size, unsigned int api, unsigned int flags)
+{
+	uint32_t id;
+
+	if (!(flags & GUP_PIN_LONGTERM))
+		return;
+	ASSERT_EQ(0, gup_pin(fd, addr, size, api, flags, &id, NULL));
+	ASSERT_EQ(0, gup_unpin(fd, id, GUP_UNPIN_PLAIN));
+}
+
 /* Pins of the same pages in one folio add up: NR_PINS x NR_PINNED. */
 static unsigned int pins_per_folio(const struct gup_page_state *ps)
 {
@@ -142,14 +158,12 @@ TEST_F(pin, pin_counts)
 
 	RETURN_IF_SKIPPED();
 	for (w = 0; w < ARRAY_SIZE(ways); w++) {
-		unsigned int flags = ways[w].flags | self->pin_flags;
+		unsigned int flags = pin_flags_allowed(variant->kind,
+						   ways[w].flags |
+						   self->pin_flags);
 
-		if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
-		    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) &&
-		    variant->kind == MEM_FILE_SHARED &&
-		    !kernel_expect()->longterm_write_file_ok)
-			flags &= ~GUP_PIN_WRITE;
-
+		settle(_metadata, self->fd, self->mem.addr,
+		       NR_PINNED * page_size, ways[w].api, flags);
 		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, before,
 					    NR_PINNED));
 		for (p = 0; p < NR_PINS; p++)
@@ -275,11 +289,10 @@ TEST_F(pin, vmstat_counts)
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &ps, 1));
 
 	for (w = 0; w < ARRAY_SIZE(ways); w++) {
-		flags = ways[w].flags | self->pin_flags;
-		if ((flags & GUP_PIN_LONGTERM) &&
-		    variant->kind == MEM_FILE_SHARED &&
-		    !kernel_expect()->longterm_write_file_ok)
-			flags &= ~GUP_PIN_WRITE;
+		flags = pin_flags_allowed(variant->kind,
+				      ways[w].flags | self->pin_flags);
+		settle(_metadata, self->fd, self->mem.addr, self->mem.size,
+		       ways[w].api, flags);
 
 		acq0 = vmstat("nr_foll_pin_acquired");
 		rel0 = vmstat("nr_foll_pin_released");
@@ -315,11 +328,11 @@ TEST_F(pin, close_releases)
 	int fd;
 
 	RETURN_IF_SKIPPED();
-	if (self->pin_flags & GUP_PIN_WRITE)
+	if (pin_flags_allowed(variant->kind, GUP_PIN_LONGTERM | self->pin_flags) &
+	    GUP_PIN_WRITE)
 		lt.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
-	if (variant->kind == MEM_FILE_SHARED &&
-	    !kernel_expect()->longterm_write_file_ok)
-		lt.flags = 0;
+	settle(_metadata, self->fd, self->mem.addr, NR_PINNED * page_size,
+	       GUP_API_PUP_FAST, GUP_PIN_LONGTERM | self->pin_flags);
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, before,
 				    NR_PINNED));
 	acq0 = vmstat("nr_foll_pin_acquired");

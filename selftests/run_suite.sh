@@ -23,13 +23,14 @@ UPSTREAM_RUNS=("-u" "-a" "-ct -F 0x1 0 19 0x1000")
 usage()
 {
 	cat <<EOF
-usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-t CATEGORY]... [-l]
+usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-t CATEGORY]... [-x CATEGORY]... [-l]
   -b BINDIR    tests.list and its programs (default: this script's directory
                if tests.list is there, else ../build/bin from it)
   -u GUP_TEST  upstream's gup_test (default: BINDIR/upstream/gup_test, else
                BINDIR/../upstream/gup_test)
   -t CATEGORY  run only CATEGORY, repeatable: a program of tests.list, or
                "upstream" for upstream's gup_test
+  -x CATEGORY  leave CATEGORY out, repeatable
   -l           list the categories and exit
 EOF
 	exit "$1"
@@ -102,11 +103,12 @@ run_test()
 main()
 {
 	local here bindir="" gup_test="" only=() list=0 opt progs=() run
-	local selected=() cat args
+	local selected=() cat args skip_cats=()
 
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	while getopts "b:u:t:lh" opt; do
+	while getopts "b:u:t:x:lh" opt; do
 		case $opt in
+		x) skip_cats+=("$OPTARG") ;;
 		b) bindir=$OPTARG ;;
 		u) gup_test=$OPTARG ;;
 		t) only+=("$OPTARG") ;;
@@ -134,11 +136,12 @@ main()
 		printf '%s\n' "${progs[@]}" upstream
 		return 0
 	fi
-	for cat in "${only[@]}"; do
+	for cat in "${only[@]}" "${skip_cats[@]}"; do
 		contains "$cat" "${progs[@]}" upstream ||
 			{ echo "run_suite.sh: no category $cat (see -l)" >&2; exit 2; }
 	done
 	for cat in "${progs[@]}" upstream; do
+		! contains "$cat" "${skip_cats[@]}" || continue
 		if [[ ${#only[@]} -eq 0 ]] || contains "$cat" "${only[@]}"; then
 			selected+=("$cat")
 		fi

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A long-term pin must not hold a page in ZONE_MOVABLE: the kernel migrates
+ * the page first, the mapping follows it and the content comes along. A
+ * short-term pin leaves the page where it is.
+ *
+ * It needs pages in ZONE_MOVABLE, so run_tests.sh runs it alone in a guest
+ * booted with movablecore=; elsewhere it skips. Alone, because the other
+ * programs pin hugetlb pages long-term, which kernels before v6.6 WARN on
+ * when the page is in ZONE_MOVABLE (see kernel_expect()).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "gup_util.h"
+
+#define NR_PAGES	4
+
+FIXTURE(migrate)
+{
+	int fd;
+	struct mem mem;
+	unsigned int pin_flags;
+};
+
+FIXTURE_VARIANT(migrate)
+{
+	enum mem_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(migrate, anon) { .kind = MEM_ANON };
+FIXTURE_VARIANT_ADD(migrate, anon_thp) { .kind = MEM_ANON_THP };
+FIXTURE_VARIANT_ADD(migrate, memfd) { .kind = MEM_MEMFD };
+FIXTURE_VARIANT_ADD(migrate, memfd_thp) { .kind = MEM_MEMFD_THP };
+FIXTURE_VARIANT_ADD(migrate, hugetlb_2m) { .kind = MEM_HUGETLB };
+FIXTURE_VARIANT_ADD(migrate, file_shared) { .kind = MEM_FILE_SHARED };
+FIXTURE_VARIANT_ADD(migrate, file_private) { .kind = MEM_FILE_PRIVATE };
+
+FIXTURE_SETUP(migrate)
+{
+	char why[256] = "";
+	int ret;
+
+	self->fd = gup_open();
+	if (gup_open_skip(self->fd))
+		SKIP(return, "%s", gup_open_skip(self->fd));
+	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
+
+	ret = mem_setup(&self->mem, variant->kind, NR_PAGES, why, sizeof(why));
+	if (ret == KSFT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	self->pin_flags = mem_pin_read_only(variant->kind) ? 0 : GUP_PIN_WRITE;
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	mem_teardown(&self->mem);
+}
+
+TEST_F(migrate, out_of_movable)
+{
+	unsigned int flags = pin_flags_allowed(variant->kind,
+					       GUP_PIN_LONGTERM |
+					       self->pin_flags);
+	struct gup_page_state before, pinned, mapped;
+	long long acq0, rel0;
+	char content[64];
+	uint32_t id;
+
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
+	if (!(before.flags & GUP_PS_MOVABLE))
+		SKIP(return, "the page is not in ZONE_MOVABLE (zone %u): boot with movablecore=",
+		     before.zone);
+	if ((before.flags & GUP_PS_HUGETLB) &&
+	    kernel_expect()->longterm_movable_hugetlb_warns)
+		SKIP(return, "this kernel WARNs instead of migrating a movable hugetlb page (follow_hugetlb_page(), before v6.6)");
+	memcpy(content, self->mem.addr, sizeof(content));
+
+	ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, page_size,
+			     GUP_API_PUP_FAST, self->pin_flags, &id, NULL));
+	ASSERT_EQ(0, gup_state(self->fd, id, 0, &pinned, 1));
+	ASSERT_EQ(before.pfn, pinned.pfn);
+	ASSERT_EQ(0, gup_unpin(self->fd, id, GUP_UNPIN_PLAIN));
+
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+	ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, page_size,
+			     GUP_API_PUP_FAST, flags, &id, NULL));
+	ASSERT_EQ(0, gup_state(self->fd, id, 0, &pinned, 1));
+	ASSERT_NE(before.pfn, pinned.pfn);
+	ASSERT_EQ(0, pinned.flags & GUP_PS_MOVABLE);
+	ASSERT_EQ(GUP_PS_LONGTERM_OK, pinned.flags & GUP_PS_LONGTERM_OK);
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &mapped, 1));
+	ASSERT_EQ(pinned.pfn, mapped.pfn);
+	ASSERT_EQ(0, memcmp(content, self->mem.addr, sizeof(content)));
+	/* Pins dropped to migrate are counted both ways: one remains. */
+	ASSERT_EQ(1, (vmstat("nr_foll_pin_acquired") - acq0) -
+		     (vmstat("nr_foll_pin_released") - rel0));
+	ASSERT_EQ(0, gup_unpin(self->fd, id, GUP_UNPIN_PLAIN));
+	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
+		  vmstat("nr_foll_pin_released") - rel0);
+}
+
+TEST_HARNESS_MAIN
