@@ -48,20 +48,9 @@ FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
 
 FIXTURE_SETUP(dirty)
 {
-	char why[256] = "";
-	int ret;
-
-	self->fd = gup_open();
-	if (gup_open_skip(self->fd))
-		SKIP(return, "%s", gup_open_skip(self->fd));
-	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
+	SETUP_DEVICE_AND_MEM(self->fd, &self->mem, variant->kind, NR_PAGES);
 	if (!pagemap_pfn(&self->fd) || kpageflags(0) < 0)
 		SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
-
-	ret = mem_setup(&self->mem, variant->kind, NR_PAGES, why, sizeof(why));
-	if (ret == KSFT_SKIP)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
 
 	/* The old content, written through the file where there is one. */
 	self->old = malloc(self->mem.size);

@@ -101,6 +101,24 @@ int64_t kpageflags(uint64_t pfn);
  */
 int read_disk(const char *path, uint64_t offset, void *buf, size_t len);
 
+/*
+ * The set-up of every memory-type fixture, for a FIXTURE_SETUP() (it uses
+ * the harness's SKIP and ASSERT): opens the device into fd and maps mem.
+ */
+#define SETUP_DEVICE_AND_MEM(fd, mem, kind, nr_pages) do {			\
+	char why_[256] = "";						\
+	int ret_;							\
+									\
+	(fd) = gup_open();						\
+	if (gup_open_skip(fd))						\
+		SKIP(return, "%s", gup_open_skip(fd));			\
+	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-(fd)));	\
+	ret_ = mem_setup(mem, kind, nr_pages, why_, sizeof(why_));	\
+	if (ret_ == KSFT_SKIP)						\
+		SKIP(return, "%s", why_);				\
+	ASSERT_EQ(0, ret_) TH_LOG("memory setup: %s", why_);		\
+} while (0)
+
 /* What the running kernel does, computed once from what it reports. */
 struct kernel_expect {
 	unsigned int major, minor, sublevel;	/* upstream version */

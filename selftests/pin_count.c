@@ -44,18 +44,7 @@ FIXTURE_VARIANT_ADD(pin, memfd_thp) { .kind = MEM_MEMFD_THP };
 
 FIXTURE_SETUP(pin)
 {
-	char why[256] = "";
-	int ret;
-
-	self->fd = gup_open();
-	if (gup_open_skip(self->fd))
-		SKIP(return, "%s", gup_open_skip(self->fd));
-	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
-
-	ret = mem_setup(&self->mem, variant->kind, NR_PAGES, why, sizeof(why));
-	if (ret == KSFT_SKIP)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	SETUP_DEVICE_AND_MEM(self->fd, &self->mem, variant->kind, NR_PAGES);
 	self->pin_flags = mem_pin_read_only(variant->kind) ? 0 : GUP_PIN_WRITE;
 }
 
