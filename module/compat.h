@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The differences between the kernels gup_test builds against, in one place.
- * Kbuild detects them in the kernel headers (GUP_TEST_HAVE_*). Tested on
- * Debian's 6.1; the other cases follow the upstream changes named.
+ * Kbuild detects them in the kernel headers (GUP_TEST_HAVE_*). Built and
+ * run on Debian's 6.1 and 6.12 and on mainline 7.3.
  */
 #ifndef GUP_TEST_COMPAT_H
 #define GUP_TEST_COMPAT_H
@@ -32,15 +32,37 @@
 #define COMPAT_FOLL_TOUCH	0
 #endif
 
-/* Exact pincount of a large folio; small folios keep none (0). */
+/*
+ * Exact pincount of a folio that keeps one; others (small folios, and
+ * order-1 folios on 32-bit since v6.10) count pins in the refcount: 0.
+ */
 static inline int compat_folio_pincount(struct folio *folio)
 {
+#ifdef GUP_TEST_HAVE_FOLIO_HAS_PINCOUNT
+	if (!folio_has_pincount(folio))
+		return 0;
+#else
 	if (!folio_test_large(folio))
 		return 0;
+#endif
 #ifdef GUP_TEST_HAVE_FOLIO_PINCOUNT_PTR
 	return atomic_read(folio_pincount_ptr(folio));
 #else
 	return atomic_read(&folio->_pincount);
+#endif
+}
+
+/*
+ * Mappings of the page: page_mapcount() where the kernel has it; v6.12
+ * removed it, and folio_mapcount() is what is left to ask (the same for a
+ * small folio, the whole folio's count for a large one).
+ */
+static inline int compat_mapcount(struct page *page)
+{
+#ifdef GUP_TEST_HAVE_PAGE_MAPCOUNT
+	return page_mapcount(page);
+#else
+	return folio_mapcount(page_folio(page));
 #endif
 }
 

@@ -173,14 +173,18 @@ static void release_pages_of(u32 api, struct page **pages, unsigned long nr)
 		put_pages(pages, nr);
 }
 
-/* unpin_user_page_range_dirty_lock() needs physically contiguous pages. */
+/*
+ * unpin_user_page_range_dirty_lock() needs physically contiguous pages.
+ * Compared by pfn: nth_page() is gone in 7.x, and pfns mean the same on
+ * every memory model.
+ */
 static void unpin_contiguous_runs_dirty(struct page **pages, unsigned long nr)
 {
 	unsigned long i, j;
 
 	for (i = 0; i < nr; i = j) {
 		for (j = i + 1; j < nr; j++)
-			if (pages[j] != nth_page(pages[i], j - i))
+			if (page_to_pfn(pages[j]) != page_to_pfn(pages[i]) + j - i)
 				break;
 		unpin_user_page_range_dirty_lock(pages[i], j - i, true);
 	}
@@ -327,7 +331,7 @@ static void page_state_read(struct page *page, int extra_refs,
 	ps->pfn = page_to_pfn(page);
 	ps->index = folio->index;
 	ps->refcount = folio_ref_count(folio) - extra_refs;
-	ps->mapcount = page_mapcount(page);
+	ps->mapcount = compat_mapcount(page);
 	ps->pincount = compat_folio_pincount(folio);
 	ps->order = folio_order(folio);
 	ps->nid = folio_nid(folio);
@@ -394,7 +398,16 @@ static int query_addr(struct gup_page_query *q)
 	if (ret)
 		return ret;
 	for (i = 0; i < nr; i++) {
-		ret = get_user_pages_fast(q->start + i * PAGE_SIZE, 1, 0, &page);
+		unsigned long addr = q->start + i * PAGE_SIZE;
+
+		/*
+		 * The fast walk first: it takes a reference and nothing else.
+		 * The slow path faults the page in, and may mark it accessed,
+		 * which parks it in a per-cpu batch holding a reference of
+		 * its own: the refcount read here would be one too high.
+		 */
+		ret = get_user_page_fast_only(addr, 0, &page) ? 1 :
+		      get_user_pages_fast(addr, 1, 0, &page);
 		if (ret != 1)
 			break;
 		page_state_read(page, 1, &ps);
@@ -554,14 +567,18 @@ static int bench(void __user *argp)
 
 /* Upstream's ABI ('g' 1..9). */
 
-static int upstream_foll_flags(u32 gup_flags, unsigned int *foll)
+/*
+ * The fast APIs take no FOLL_TOUCH: 6.1 WARNs on it there. The slow APIs
+ * take it where the kernel still lets callers ask (before v6.2).
+ */
+static int upstream_foll_flags(u32 api, u32 gup_flags, unsigned int *foll)
 {
 	if (gup_flags & ~(GUP_TEST_FOLL_WRITE | GUP_TEST_FOLL_TOUCH))
 		return -EINVAL;
 	*foll = 0;
 	if (gup_flags & GUP_TEST_FOLL_WRITE)
 		*foll |= FOLL_WRITE;
-	if (gup_flags & GUP_TEST_FOLL_TOUCH)
+	if ((gup_flags & GUP_TEST_FOLL_TOUCH) && api_needs_mmap_lock(api))
 		*foll |= COMPAT_FOLL_TOUCH;
 	return 0;
 }
@@ -655,7 +672,7 @@ static int upstream_gup_test(unsigned int cmd, struct gup_test *gup)
 	/* Zero pages per call would make no progress. */
 	if (!gup->nr_pages_per_call)
 		return -EINVAL;
-	ret = upstream_foll_flags(gup->gup_flags, &foll);
+	ret = upstream_foll_flags(api, gup->gup_flags, &foll);
 	if (ret)
 		return ret;
 	if (cmd == PIN_LONGTERM_BENCHMARK)

@@ -145,7 +145,7 @@ struct gup_page_state {
 	__u64 pfn;
 	__u64 index;		/* folio index within its mapping */
 	__s32 refcount;		/* folio_ref_count() */
-	__s32 mapcount;		/* page_mapcount() of this page */
+	__s32 mapcount;		/* page_mapcount(); folio_mapcount() since 6.12 */
 	__s32 pincount;		/* exact pincount of a large folio, else 0 */
 	__u32 order;		/* folio_order() */
 	__u32 flags;		/* GUP_PS_* */
