@@ -87,4 +87,9 @@ static inline bool compat_page_anon_exclusive(struct page *page)
 	return PageAnonExclusive(page);
 }
 
+/* The typed allocators of 7.x, which its checkpatch asks for. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#endif
+
 #endif /* GUP_TEST_COMPAT_H */

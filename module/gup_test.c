@@ -262,7 +262,7 @@ static int pin_start(struct gup_file *gf, void __user *argp)
 	    nr > max_pages_per_file - gf->nr_pages_held)
 		return -E2BIG;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc_obj(*s, GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
 	s->api = args.api;
@@ -862,7 +862,7 @@ static int gup_test_open(struct inode *inode, struct file *file)
 {
 	struct gup_file *gf;
 
-	gf = kzalloc(sizeof(*gf), GFP_KERNEL);
+	gf = kzalloc_obj(*gf, GFP_KERNEL);
 	if (!gf)
 		return -ENOMEM;
 	mutex_init(&gf->lock);
