@@ -5,10 +5,11 @@
 #
 #   tools/deps.sh [build|vm|PACKAGE]...
 #
-#   build  compiler, make, perl, gup_benchmark's static libraries, the kernel
-#          source (unless KSRC is set) and the headers of Debian's default
-#          kernel (unless KDIR is set)
-#   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils
+#   build  compiler, make, perl, gup_benchmark's static libraries and the
+#          kernel source (unless KSRC is set); kernel headers are not
+#          installed: tools/vm/fetch-kernel unpacks them into the cache
+#   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils, zstd
+#   build-kernel  what a kernel build from source needs (tools/vm/build-kernel)
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -52,7 +53,7 @@ debian_kernel_package()
 {
 	local meta=$1 pkg memo
 
-	memo=${GUP_CACHE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../.cache}/apt/$meta
+	memo=${GUP_CACHE_DIR:-/var/cache/gup-suite}/apt/$meta
 	if [[ -s $memo && $memo -nt /var/lib/apt/lists ]]; then
 		cat "$memo"
 		return
@@ -110,12 +111,14 @@ deps_main()
 			pkgs+=(make gcc libc6-dev perl xz-utils
 			       libjson-c-dev libnuma-dev)
 			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1)
-			[[ -n ${KDIR:-} ]] ||
-				pkgs+=("$(debian_kernel_package linux-headers-amd64)")
+			;;
+		build-kernel)
+			pkgs+=(make gcc libc6-dev flex bison bc libelf-dev
+			       libssl-dev dwarves perl xz-utils)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
-			       kmod e2fsprogs xz-utils)
+			       kmod e2fsprogs xz-utils zstd binutils)
 			;;
 		*)
 			pkgs+=("$arg")

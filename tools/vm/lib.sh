@@ -8,13 +8,27 @@
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 # shellcheck disable=SC2034
-CACHE_DIR=${GUP_CACHE_DIR:-$REPO_DIR/.cache}
+# Outside the clone, so that CI's fresh clones and later runs reuse what
+# earlier ones downloaded and built (kernels take long to build).
+CACHE_DIR=${GUP_CACHE_DIR:-/var/cache/gup-suite}
 
 # shellcheck source=tools/deps.sh
 source "$REPO_DIR/tools/deps.sh"
 
-# A kernel log line matching this means the kernel found a bug of its own.
-KLOG_BAD_RE='WARNING:|BUG:|Oops|general protection|list_del corruption|refcount_t:|KASAN'
+# A kernel log line matching this means the kernel found a bug of its own:
+# WARN and BUG (KASAN's and KFENCE's reports start with "BUG: "), oopses,
+# list and refcount checks, hung tasks and RCU stalls, UBSAN, lockdep, and
+# kmemleak's report after a scan.
+KLOG_BAD_RE='WARNING:|BUG:|kernel BUG at|Oops|invalid opcode|general protection'
+KLOG_BAD_RE+='|list_del corruption|list_add corruption|refcount_t:|KASAN'
+KLOG_BAD_RE+='|hung task|hung_task|blocked for more than [0-9]+ seconds'
+KLOG_BAD_RE+='|rcu: INFO|self-detected stall|UBSAN'
+KLOG_BAD_RE+='|kmemleak: [0-9]+ new suspected memory leak'
+KLOG_BAD_RE+='|possible circular locking|possible recursive locking'
+KLOG_BAD_RE+='|inconsistent lock state|lock held when returning'
+# Lines that quote what someone typed, not what the kernel found: the guest
+# logs the command it runs, and the kernel its command line.
+KLOG_QUOTE_RE='gup-vm: |Command line: |Kernel command line: '
 
 vm_die()
 {
@@ -47,8 +61,25 @@ klog_scan()
 	local log=$1 prefix=${2:-} hits line
 
 	[[ -r $log ]] || return 2
-	hits=$(grep -a -E -B 2 -A 8 -e "$KLOG_BAD_RE" -- "$log" |
-	       tr -d '\r') || return 0
+	hits=$(tr -d '\r' <"$log" |
+	       awk -v bad="$KLOG_BAD_RE" -v quote="$KLOG_QUOTE_RE" '
+		{ line[NR] = $0 }
+		$0 ~ bad && $0 !~ quote { hit[NR] = 1 }
+		END {
+			last = 0
+			for (i = 1; i <= NR; i++) {
+				if (!hit[i])
+					continue
+				from = i - 2 > last ? i - 2 : last + 1
+				if (last && from > last + 1)
+					print "--"
+				to = i + 8 < NR ? i + 8 : NR
+				for (j = from; j <= to; j++)
+					print line[j]
+				last = to
+			}
+		}')
+	[[ -n $hits ]] || return 0
 	while IFS= read -r line; do
 		printf '%s%s\n' "$prefix" "$line"
 	done <<<"$hits"
@@ -59,6 +90,14 @@ klog_scan()
 is_elf()
 {
 	[[ $(od -A n -t x1 -N 4 "$1" 2>/dev/null | tr -d ' ') == 7f454c46 ]]
+}
+
+# is_pvh_vmlinux FILE: FILE is a kernel that QEMU can boot directly: an ELF
+# with the PVH entry note (owner "Xen", type 18: XEN_ELFNOTE_PHYS32_ENTRY).
+is_pvh_vmlinux()
+{
+	is_elf "$1" &&
+		readelf -n "$1" 2>/dev/null | grep -q -E 'Xen[[:space:]]+0x[0-9a-f]+[[:space:]].*(0x0*12\)|PHYS32_ENTRY)'
 }
 
 # kernel_release_of_kdir KDIR: the release KDIR builds modules for. Debian's
