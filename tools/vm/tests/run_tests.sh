@@ -35,6 +35,28 @@ BAD_LINES=(
 	"list_del corruption|list_del corruption. prev->next should be ffff888004a1c0e8, but was dead000000000100"
 	"refcount_t|refcount_t: underflow; use-after-free."
 	"KASAN|KASAN: null-ptr-deref in range [0x0000000000000000-0x0000000000000007]"
+	"kernel BUG at|kernel BUG at mm/gup.c:123!"
+	"invalid opcode|invalid opcode: 0000 [#1] PREEMPT SMP KASAN NOPTI"
+	"hung task|INFO: task gup_stress:321 blocked for more than 122 seconds."
+	"hung_task panic|Kernel panic - not syncing: hung_task: blocked tasks"
+	"rcu: INFO|rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
+	"self-detected stall|rcu: 	1-....: (20999 ticks this GP) idle=1e4c/1/0x4000000000000000 softirq=2/2 fqs=5250 self-detected stall"
+	"UBSAN|UBSAN: shift-out-of-bounds in mm/gup.c:321:9"
+	"kmemleak|kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"
+	"BUG: KASAN|BUG: KASAN: slab-use-after-free in gup_test_ioctl+0x1a/0x2b0 [gup_test]"
+	"BUG: KFENCE|BUG: KFENCE: out-of-bounds read in pin_start+0x50/0x300 [gup_test]"
+	"circular locking|WARNING: possible circular locking dependency detected"
+	"recursive locking|WARNING: possible recursive locking detected"
+	"lockdep state|WARNING: inconsistent lock state"
+)
+
+# Lines that mention a bug without being one: each must leave a log clean.
+QUOTE_LINES=(
+	"gup-vm: running sh -c echo BUG: not a bug; echo WARNING: nor this"
+	"Command line: console=ttyS0 pci=noacpi gup.note=BUG:"
+	"Kernel command line: console=ttyS0 pci=noacpi gup.note=WARNING:"
+	"kmemleak: Kernel memory leak detector initialized (mem pool available: 14870)"
+	"kmemleak: Automatic memory scanning thread started"
 )
 
 # cpuinfo flags line, KVM device, expected verdict of kvm_usable.
@@ -62,9 +84,9 @@ USAGE_ERRORS=(
 	"--modules /nonexistent -- true"
 )
 
-HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + 4 + ${#KVM_CASES[@]} + 1 + 3 + \
-	       ${#USAGE_ERRORS[@]} + 2 ))
-GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 ))
+HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + ${#QUOTE_LINES[@]} + 4 + \
+	       ${#KVM_CASES[@]} + 1 + 3 + ${#USAGE_ERRORS[@]} + 2 ))
+GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 + ${#BAD_LINES[@]} + 2 ))
 
 num=0 pass=0 fail=0 skip=0
 tmp=""
@@ -136,6 +158,15 @@ test_klog_scan()
 		expect "klog_scan: catches $what" '[[ $rc -eq 1 ]]'
 		check "klog_scan: prints the $what line" \
 			grep -qxF -- "> $line" <<<"$out"
+	done
+
+	for line in "${QUOTE_LINES[@]}"; do
+		{ cat "$here/klog/clean.log"
+		  printf '[   12.345678] %s\n' "$line"; } >"$tmp/quote.log"
+		rc=0
+		out=$(klog_scan "$tmp/quote.log") || rc=$?
+		expect "klog_scan: not a bug: ${line:0:40}" \
+			'[[ $rc -eq 0 && -z $out ]]'
 	done
 
 	# The console writes CRLF; reported lines must not carry the CR.
@@ -334,6 +365,28 @@ test_guest_warn()
 		grep -q 'plant_warn: planted' "$tmp/klog"
 }
 
+# Each kind of report, planted through /dev/kmsg in one guest, fails the
+# run and is printed; a command that only mentions "BUG:" passes.
+test_guest_planted_reports()
+{
+	local bad what line rc
+
+	printf '%s\n' "${BAD_LINES[@]}" | cut -d '|' -f 2- >"$tmp/reports"
+	rc=$(guest "$tmp/out" "$tmp/err" --add "$tmp/reports" -- \
+		sh -c "while IFS= read -r l; do echo \"\$l\" >/dev/kmsg; done <'$tmp/reports'")
+	expect "guest: planted reports fail the run" '[[ $rc -eq 1 ]]'
+	for bad in "${BAD_LINES[@]}"; do
+		what=${bad%%|*}
+		line=${bad#*|}
+		check "guest: planted $what is reported" \
+			grep -qF -- "$line" "$tmp/err"
+	done
+	rc=$(guest "$tmp/out" "$tmp/err" --append "gup.note=BUG:" -- \
+		sh -c 'echo "BUG: only words" >/dev/null; echo WARNING: words')
+	expect "guest: a command that says BUG: passes" \
+		'[[ $rc -eq 0 && ! -s $tmp/err ]]'
+}
+
 test_guest_insmod_failure()
 {
 	local ko=$1 rc
@@ -391,6 +444,7 @@ main()
 		test_guest_basics
 		test_guest_timeout
 		test_guest_warn "$ko"
+		test_guest_planted_reports
 		test_guest_insmod_failure "$ko"
 		test_guest_no_boot
 	fi
