@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "setup_skip.h"
 #include "bench.h"
 #include "stats.h"
 
@@ -57,12 +58,6 @@
 #define report(fmt, ...) do {					\
 	ksft_print_msg(fmt, ##__VA_ARGS__);			\
 	fflush(stdout);						\
-} while (0)
-
-/* 6.1's harness runs the test body even after its setup skipped. */
-#define RETURN_IF_SETUP_SKIPPED() do {				\
-	if (_metadata->skip)					\
-		return;						\
 } while (0)
 
 struct cost_config {
@@ -134,9 +129,9 @@ FIXTURE_SETUP(cost)
 	self->saved_delay = -1;
 	self->fd = bench_open();
 	if (self->fd == -ENOENT)
-		SKIP(return, "no %s: gup_test not loaded", GUP_TEST_FILE);
+		SETUP_SKIP("no %s: gup_test not loaded", GUP_TEST_FILE);
 	if (self->fd == -EACCES || self->fd == -EPERM)
-		SKIP(return, "opening %s needs root", GUP_TEST_FILE);
+		SETUP_SKIP("opening %s needs root", GUP_TEST_FILE);
 	ASSERT_LE(0, self->fd);
 
 	err = memory_map(&self->small, PAGE_4K, SIZE, MAP_PRIVATE, -1);

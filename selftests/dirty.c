@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "setup_skip.h"
 #include "gup_util.h"
 
 #define NR_PAGES	4	/* of the small memory types */
@@ -49,8 +50,12 @@ FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
 FIXTURE_SETUP(dirty)
 {
 	SETUP_DEVICE_AND_MEM(self->fd, &self->mem, variant->kind, NR_PAGES);
-	if (!pagemap_pfn(&self->fd) || kpageflags(0) < 0)
-		SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
+	if (!pagemap_pfn(&self->fd) || kpageflags(0) < 0) {
+		close(self->fd);
+		self->fd = -1;
+		mem_teardown(&self->mem);
+		SETUP_SKIP("no pfns in pagemap or no kpageflags: needs root");
+	}
 
 	/* The old content, written through the file where there is one. */
 	self->old = malloc(self->mem.size);
@@ -81,14 +86,17 @@ static bool device_writes(size_t page)
 
 /*
  * Whether page @i is dirty after unpinning with @how, the device having
- * written device_writes(): the rule under test. A large folio is dirty as a
- * whole. tmpfs pages have no writeback and are dirty from the first write
- * on; an anonymous page is dirty only when marked so.
+ * written device_writes(): the rule under test. A folio has one dirty flag:
+ * dirtying one page dirties every page of its folio (@head[] holds each
+ * page's folio, as its first pfn; ext4 has large folios since v6.16).
+ * tmpfs pages have no writeback and are dirty from the first write on; an
+ * anonymous page is dirty only when marked so.
  */
-static bool expect_dirty(enum mem_kind kind, unsigned int how, size_t i)
+static bool expect_dirty(enum mem_kind kind, unsigned int how,
+			 const uint64_t *head, size_t i)
 {
-	bool large = kind == MEM_ANON_THP || kind == MEM_MEMFD_THP;
-	bool marked;
+	bool marked = false;
+	size_t j;
 
 	switch (how) {
 	case GUP_UNPIN_DIRTY_LOCK:
@@ -96,11 +104,10 @@ static bool expect_dirty(enum mem_kind kind, unsigned int how, size_t i)
 		marked = true;
 		break;
 	case GUP_UNPIN_DEVICE_DIRTY:
-		/* Dirtying one page of a large folio dirties the folio. */
-		marked = device_writes(large ? 1 : i);
+		for (j = 0; j < NR_PAGES; j++)
+			if (device_writes(j) && head[j] == head[i])
+				marked = true;
 		break;
-	default:
-		marked = false;
 	}
 	if (kind == MEM_MEMFD || kind == MEM_MEMFD_THP)
 		return true;
@@ -144,15 +151,16 @@ static void run_case(struct __test_metadata *_metadata,
 		     unsigned int how)
 {
 	unsigned int flags = GUP_PIN_WRITE | GUP_PIN_LONGTERM;
+	struct gup_page_state ps[NR_PAGES];
 	bool file = mem_has_writeback(kind);
+	uint64_t head[NR_PAGES];
 	unsigned char *buf, *after;
 	struct mem *m = &self->mem;
 	size_t i, nr = NR_PAGES;
 	uint64_t pinned;
 	int ret;
 
-	if (_metadata->skip)
-		return;
+	RETURN_IF_SETUP_SKIPPED();
 
 	/* 1. The file's content is on the disk and the pages are clean. */
 	for (i = 0; file && i < nr; i++) {
@@ -212,13 +220,20 @@ static void run_case(struct __test_metadata *_metadata,
 	}
 
 	/* 5. The unpin decides. */
+	ASSERT_EQ(0, gup_state(self->fd, self->id, 0, ps, nr));
+	for (i = 0; i < nr; i++)
+		head[i] = ps[i].pfn & ~((1ULL << ps[i].order) - 1);
 	ASSERT_EQ(0, gup_unpin(self->fd, self->id, how));
 	self->id = 0;
-	for (i = 0; i < nr; i++)
-		ASSERT_EQ(expect_dirty(kind, how, i),
+	for (i = 0; i < nr; i++) {
+		unsigned int order = ps[i].order;
+
+		ASSERT_EQ(expect_dirty(kind, how, head, i),
 			  page_dirty(_metadata, self->fd,
 				     m->addr + i * page_size))
-			TH_LOG("page %zu after unpin way %u", i, how);
+			TH_LOG("page %zu (folio order %u) after unpin way %u",
+			       i, order, how);
+	}
 	/* User space sees what the device wrote, whatever the unpin. */
 	for (i = 0; i < nr; i++)
 		ASSERT_EQ(device_writes(i) ? NEW : OLD,
@@ -240,7 +255,8 @@ static void run_case(struct __test_metadata *_metadata,
 	ASSERT_EQ(m->size, pread(m->fd, after, m->size, 0));
 	for (i = 0; i < nr; i++) {
 		unsigned char want = device_writes(i) &&
-				     expect_dirty(kind, how, i) ? NEW : OLD;
+				     expect_dirty(kind, how, head, i) ?
+				     NEW : OLD;
 
 		assert_disk(_metadata, m, i, want);
 		ASSERT_EQ(want, after[i * page_size + 7])

@@ -478,6 +478,86 @@ static bool version_at_least(const struct kernel_expect *k, unsigned int major,
 	return k->sublevel >= sublevel;
 }
 
+/*
+ * Whether pins of the shared zero page are counted (in /proc/vmstat and
+ * the page's refcount): pin one never-written anonymous page read-only and
+ * watch nr_foll_pin_acquired. Kernels with "mm: Don't pin ZERO_PAGE in
+ * pin_user_pages()" (v6.5; 6.1.130 for Debian's 6.1) count nothing.
+ */
+static bool probe_zero_page_pins_counted(void)
+{
+	struct gup_page_state ps;
+	bool counted = true;
+	long long acq0;
+	uint32_t id;
+	char *p;
+	int fd;
+
+	fd = gup_open();
+	if (fd < 0)
+		return counted;
+	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		goto out;
+	madvise(p, page_size, MADV_NOHUGEPAGE);
+	if (gup_state_addr(fd, p, &ps, 1) || !(ps.flags & GUP_PS_ZERO_PAGE))
+		goto unmap;
+	acq0 = vmstat("nr_foll_pin_acquired");
+	if (!gup_pin(fd, p, page_size, GUP_API_PUP_FAST, 0, &id, NULL)) {
+		counted = vmstat("nr_foll_pin_acquired") - acq0 == 1;
+		gup_unpin(fd, id, GUP_UNPIN_PLAIN);
+	}
+unmap:
+	munmap(p, page_size);
+out:
+	close(fd);
+	return counted;
+}
+
+/*
+ * Whether FOLL_LONGTERM|FOLL_WRITE pins of a MAP_SHARED file on the test
+ * filesystem are allowed: ask with one page. Since v6.5 ("mm/gup: disallow
+ * FOLL_LONGTERM GUP-nonfast writing to file-backed mappings") only file
+ * systems without writeback (shmem, hugetlbfs) allow them.
+ */
+static bool probe_longterm_write_file_ok(void)
+{
+	const char *dir = getenv("GUP_TEST_FS_DIR");
+	char path[PATH_MAX];
+	bool ok = false;
+	int fd, file;
+	uint32_t id;
+	char *p;
+
+	if (!dir)
+		return ok;
+	fd = gup_open();
+	if (fd < 0)
+		return ok;
+	snprintf(path, sizeof(path), "%s/gup_probe.XXXXXX", dir);
+	file = mkstemp(path);
+	if (file < 0)
+		goto out;
+	unlink(path);
+	if (ftruncate(file, page_size))
+		goto close_file;
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0);
+	if (p == MAP_FAILED)
+		goto close_file;
+	if (!gup_pin(fd, p, page_size, GUP_API_PUP,
+		     GUP_PIN_LONGTERM | GUP_PIN_WRITE, &id, NULL)) {
+		ok = true;
+		gup_unpin(fd, id, GUP_UNPIN_PLAIN);
+	}
+	munmap(p, page_size);
+close_file:
+	close(file);
+out:
+	close(fd);
+	return ok;
+}
+
 const struct kernel_expect *kernel_expect(void)
 {
 	static struct kernel_expect k;
@@ -486,13 +566,12 @@ const struct kernel_expect *kernel_expect(void)
 	if (done)
 		return &k;
 	kernel_version(&k);
-	/* "mm: Don't pin ZERO_PAGE in pin_user_pages()": v6.5, 6.1.130. */
-	k.zero_page_pins_counted = !(version_at_least(&k, 6, 5, 0) ||
-				     (k.major == 6 && k.minor == 1 &&
-				      k.sublevel >= 130));
-	/* "mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings": v6.5. */
-	k.longterm_write_file_ok = !version_at_least(&k, 6, 5, 0);
-	/* "mm/gup: Retire follow_hugetlb_page()": v6.6. */
+	k.zero_page_pins_counted = probe_zero_page_pins_counted();
+	k.longterm_write_file_ok = probe_longterm_write_file_ok();
+	/*
+	 * "mm/gup: Retire follow_hugetlb_page()": v6.6. The version, since
+	 * the only probe would be the WARN itself, which fails the run.
+	 */
 	k.longterm_movable_hugetlb_warns = !version_at_least(&k, 6, 6, 0);
 	done = true;
 	return &k;

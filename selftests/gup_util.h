@@ -103,7 +103,8 @@ int read_disk(const char *path, uint64_t offset, void *buf, size_t len);
 
 /*
  * The set-up of every memory-type fixture, for a FIXTURE_SETUP() (it uses
- * the harness's SKIP and ASSERT): opens the device into fd and maps mem.
+ * the harness's ASSERT and setup_skip.h): opens the device into fd and maps
+ * mem; what it skips on, it has released. kernel_expect() probes first.
  */
 #define SETUP_DEVICE_AND_MEM(fd, mem, kind, nr_pages) do {			\
 	char why_[256] = "";						\
@@ -111,20 +112,32 @@ int read_disk(const char *path, uint64_t offset, void *buf, size_t len);
 									\
 	(fd) = gup_open();						\
 	if (gup_open_skip(fd))						\
-		SKIP(return, "%s", gup_open_skip(fd));			\
+		SETUP_SKIP("%s", gup_open_skip(fd));			\
+	/* Probe now: the probes pin, which the cases would count. */	\
+	kernel_expect();						\
 	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-(fd)));	\
 	ret_ = mem_setup(mem, kind, nr_pages, why_, sizeof(why_));	\
-	if (ret_ == KSFT_SKIP)						\
-		SKIP(return, "%s", why_);				\
+	if (ret_ == KSFT_SKIP) {					\
+		mem_teardown(mem);					\
+		close(fd);						\
+		(fd) = -1;						\
+		SETUP_SKIP("%s", why_);					\
+	}								\
 	ASSERT_EQ(0, ret_) TH_LOG("memory setup: %s", why_);		\
 } while (0)
 
-/* What the running kernel does, computed once from what it reports. */
+/*
+ * What the running kernel does, computed once: probed where the kernel can
+ * be asked, from its version only where it cannot.
+ */
 struct kernel_expect {
 	unsigned int major, minor, sublevel;	/* upstream version */
-	/* Pins of the shared zero page take no reference (v6.5, 6.1.130). */
+	/* Pins of the shared zero page are counted (not since v6.5, 6.1.130). */
 	bool zero_page_pins_counted;
-	/* FOLL_LONGTERM|FOLL_WRITE on a regular file mapping (refused v6.5). */
+	/*
+	 * FOLL_LONGTERM|FOLL_WRITE of a MAP_SHARED file on the test
+	 * filesystem (refused since v6.5).
+	 */
 	bool longterm_write_file_ok;
 	/*
 	 * FOLL_LONGTERM of a hugetlb page in ZONE_MOVABLE WARNs in

@@ -27,9 +27,12 @@ ktap_result()
 	esac
 }
 
-# ktap_totals: the closing line; true when nothing failed.
+# ktap_totals: the closing line. Returns what kselftest expects of the
+# script: 1 if anything failed, 4 (KSFT_SKIP) if everything skipped, else 0.
 ktap_totals()
 {
 	echo "# Totals: pass:$ktap_pass fail:$ktap_fail xfail:0 xpass:0 skip:$ktap_skip error:0"
-	[ "$ktap_fail" -eq 0 ]
+	[ "$ktap_fail" -eq 0 ] || return 1
+	[ "$ktap_pass" -gt 0 ] || [ "$ktap_skip" -eq 0 ] || return 4
+	return 0
 }

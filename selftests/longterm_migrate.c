@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "setup_skip.h"
 #include "gup_util.h"
 
 #define NR_PAGES	4
@@ -62,9 +63,7 @@ TEST_F(migrate, out_of_movable)
 	char content[64];
 	uint32_t id;
 
-	/* The 6.1 harness runs the body after a SKIP in setup. */
-	if (_metadata->skip)
-		return;
+	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
 	if (!(before.flags & GUP_PS_MOVABLE))
 		SKIP(return, "the page is not in ZONE_MOVABLE (zone %u): boot with movablecore=",

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "setup_skip.h"
 #include "gup_util.h"
 
 #define NR_PAGES	16	/* of the small memory types */
@@ -101,12 +102,6 @@ static void assert_counts(struct __test_metadata *_metadata, const char *when,
 		       when, page, COUNTS(want), COUNTS(got));
 }
 
-/* The 6.1 harness runs the body after a SKIP in setup. */
-#define RETURN_IF_SKIPPED() do { \
-	if (_metadata->skip) \
-		return; \
-} while (0)
-
 /*
  * Pins and unpins once, so that a FOLL_LONGTERM pin has migrated the pages
  * out of ZONE_MOVABLE before a case counts: longterm_migrate.c is about
@@ -145,7 +140,7 @@ TEST_F(pin, pin_counts)
 	uint32_t id[NR_PINS];
 	unsigned int w, p, i;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	for (w = 0; w < ARRAY_SIZE(ways); w++) {
 		unsigned int flags = pin_flags_allowed(variant->kind,
 						   ways[w].flags |
@@ -187,7 +182,7 @@ TEST_F(pin, get_counts)
 	unsigned int a;
 	uint32_t id;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	for (a = 0; a < ARRAY_SIZE(apis); a++) {
 		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr,
 					    &before, 1));
@@ -218,7 +213,7 @@ TEST_F(pin, get_bias_false_positive)
 	uint32_t *ids;
 	int i, nr;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
 	ASSERT_EQ(0, before.flags & GUP_PS_MAYBE_DMA_PINNED);
 	ASSERT_GT(GUP_BIAS, before.refcount);
@@ -272,16 +267,20 @@ TEST_F(pin, vmstat_counts)
 	unsigned int w, flags;
 	uint32_t id;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_LE(0, vmstat("nr_foll_pin_acquired"))
 		TH_LOG("no nr_foll_pin_acquired in /proc/vmstat");
-	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &ps, 1));
 
 	for (w = 0; w < ARRAY_SIZE(ways); w++) {
 		flags = pin_flags_allowed(variant->kind,
 				      ways[w].flags | self->pin_flags);
 		settle(_metadata, self->fd, self->mem.addr, self->mem.size,
 		       ways[w].api, flags);
+		/*
+		 * Read after settle(): since v6.2 a read-only FOLL_LONGTERM
+		 * pin replaces the shared zero page with an anonymous page.
+		 */
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &ps, 1));
 
 		acq0 = vmstat("nr_foll_pin_acquired");
 		rel0 = vmstat("nr_foll_pin_released");
@@ -294,7 +293,10 @@ TEST_F(pin, vmstat_counts)
 			want = 0;
 		ASSERT_EQ(want, acq - acq0)
 			TH_LOG("%s flags %#x", api_name(ways[w].api), flags);
-		ASSERT_EQ(0, vmstat("nr_foll_pin_released") - rel0);
+		ASSERT_EQ(0, vmstat("nr_foll_pin_released") - rel0)
+			TH_LOG("%s flags %#x: zero page %d, pins counted %d",
+			       api_name(ways[w].api), flags, is_zero(&ps),
+			       kernel_expect()->zero_page_pins_counted);
 
 		ASSERT_EQ(0, gup_unpin(self->fd, id, plain_unpin(ways[w].api)));
 		rel = vmstat("nr_foll_pin_released");
@@ -316,12 +318,14 @@ TEST_F(pin, close_releases)
 	uint32_t id;
 	int fd;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	if (pin_flags_allowed(variant->kind, GUP_PIN_LONGTERM | self->pin_flags) &
 	    GUP_PIN_WRITE)
 		lt.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
 	settle(_metadata, self->fd, self->mem.addr, NR_PINNED * page_size,
-	       GUP_API_PUP_FAST, GUP_PIN_LONGTERM | self->pin_flags);
+	       GUP_API_PUP_FAST,
+	       pin_flags_allowed(variant->kind,
+				 GUP_PIN_LONGTERM | self->pin_flags));
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, before,
 				    NR_PINNED));
 	acq0 = vmstat("nr_foll_pin_acquired");
@@ -360,7 +364,7 @@ TEST_F(pin, write_pin_coherent)
 	char buf[64];
 	uint32_t id;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_EQ(0, gup_pin(self->fd, user, page_size, GUP_API_PUP_FAST,
 			     GUP_PIN_WRITE, &id, NULL));
 	ASSERT_EQ(0, gup_state(self->fd, id, 0, &pinned, 1));
@@ -395,7 +399,7 @@ TEST_F(pin, longterm_test_read)
 	uint64_t to;
 	char *buf;
 
-	RETURN_IF_SKIPPED();
+	RETURN_IF_SETUP_SKIPPED();
 	buf = malloc(size);
 	ASSERT_NE(NULL, buf);
 	to = (uintptr_t)buf;

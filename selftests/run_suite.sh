@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the suite: each program of tests.list in order, then upstream's
-# gup_test as upstream's run_vmtests.sh runs it. Needs root, gup_test.ko
+# Run the suite: each program of tests.list in order, upstream's gup_test
+# as upstream's run_vmtests.sh runs it, upstream's cow and gup_longterm of
+# the kernel's own tree (tools/build-peers), and kmemleak.sh last. Needs root, gup_test.ko
 # loaded and debugfs at /sys/kernel/debug; runs in the test guest or
 # natively, and changes no setting itself.
 #
@@ -19,17 +20,23 @@ KSFT_SKIP=4
 
 # upstream's run_vmtests.sh runs these, each one test.
 UPSTREAM_RUNS=("-u" "-a" "-ct -F 0x1 0 19 0x1000")
+# Upstream's own tests of pinning, from the running kernel's tree.
+PEERS=(cow gup_longterm)
 
 usage()
 {
 	cat <<EOF
-usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-t CATEGORY]... [-x CATEGORY]... [-l]
+usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-p PEERDIR] [-t CATEGORY]...
+                    [-x CATEGORY]... [-l]
   -b BINDIR    tests.list and its programs (default: this script's directory
                if tests.list is there, else ../build/bin from it)
   -u GUP_TEST  upstream's gup_test (default: BINDIR/upstream/gup_test, else
                BINDIR/../upstream/gup_test)
-  -t CATEGORY  run only CATEGORY, repeatable: a program of tests.list, or
-               "upstream" for upstream's gup_test
+  -p PEERDIR   upstream's cow and gup_longterm, built from the running
+               kernel's tree (default: BINDIR/peers); run with the test
+               file system as their cwd, for gup_longterm's local tmpfile
+  -t CATEGORY  run only CATEGORY, repeatable: a program of tests.list,
+               "upstream" for upstream's gup_test, "cow", "gup_longterm"
   -x CATEGORY  leave CATEGORY out, repeatable
   -l           list the categories and exit
 EOF
@@ -100,17 +107,35 @@ run_test()
 	fi
 }
 
+# run_peer NAME PROG: one of upstream's peer tests, from the test file
+# system; a kernel tree without it (6.1's) is a skip that says so.
+run_peer()
+{
+	local name=$1 prog=$2
+
+	if [[ ! -x $prog ]]; then
+		num=$((num + 1)) skip=$((skip + 1))
+		printf 'ok %d %s # SKIP not in this kernel'"'"'s tree (%s)\n' \
+			"$num" "$name" "$prog"
+		return
+	fi
+	run_test "upstream $name" harness \
+		sh -c 'cd "${GUP_TEST_FS_DIR:-.}" && exec "$0"' "$prog"
+}
+
 main()
 {
 	local here bindir="" gup_test="" only=() list=0 opt progs=() run
+	local peerdir="" all=()
 	local selected=() cat args skip_cats=()
 
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	while getopts "b:u:t:x:lh" opt; do
+	while getopts "b:u:p:t:x:lh" opt; do
 		case $opt in
 		x) skip_cats+=("$OPTARG") ;;
 		b) bindir=$OPTARG ;;
 		u) gup_test=$OPTARG ;;
+		p) peerdir=$OPTARG ;;
 		t) only+=("$OPTARG") ;;
 		l) list=1 ;;
 		h) usage 0 ;;
@@ -130,17 +155,21 @@ main()
 		gup_test=$bindir/upstream/gup_test
 		[[ -x $gup_test ]] || gup_test=$bindir/../upstream/gup_test
 	fi
-	mapfile -t progs < <(grep -v -e '^#' -e '^[[:space:]]*$' "$bindir/tests.list")
+	peerdir=${peerdir:-$bindir/peers}
+	mapfile -t progs < <(grep -v -e '^#' -e '^[[:space:]]*$' \
+			     -e '^kmemleak.sh$' "$bindir/tests.list")
+	all=("${progs[@]}" upstream "${PEERS[@]}")
+	! grep -qx kmemleak.sh "$bindir/tests.list" || all+=(kmemleak.sh)
 
 	if ((list)); then
-		printf '%s\n' "${progs[@]}" upstream
+		printf '%s\n' "${all[@]}"
 		return 0
 	fi
 	for cat in "${only[@]}" "${skip_cats[@]}"; do
-		contains "$cat" "${progs[@]}" upstream ||
+		contains "$cat" "${all[@]}" ||
 			{ echo "run_suite.sh: no category $cat (see -l)" >&2; exit 2; }
 	done
-	for cat in "${progs[@]}" upstream; do
+	for cat in "${all[@]}"; do
 		! contains "$cat" "${skip_cats[@]}" || continue
 		if [[ ${#only[@]} -eq 0 ]] || contains "$cat" "${only[@]}"; then
 			selected+=("$cat")
@@ -151,6 +180,10 @@ main()
 	# shellcheck disable=SC2064 # expand now
 	trap "rm -f '$rcfile'" EXIT
 
+	# What was allocated before the suite is not the suite's leak.
+	! contains kmemleak.sh "${selected[@]}" ||
+		"$bindir/kmemleak.sh" clear || true
+
 	num=0
 	echo "TAP version 13"
 	run=${#selected[@]}
@@ -158,6 +191,10 @@ main()
 		run=$((run - 1 + ${#UPSTREAM_RUNS[@]}))
 	echo "1..$run"
 	for cat in "${selected[@]}"; do
+		if contains "$cat" "${PEERS[@]}"; then
+			run_peer "$cat" "$peerdir/$cat"
+			continue
+		fi
 		if [[ $cat != upstream ]]; then
 			run_test "$cat" harness "$bindir/$cat"
 			continue
