@@ -5,7 +5,8 @@
 #
 #   tools/deps.sh [build|vm|PACKAGE]...
 #
-#   build  compiler, make, perl, gup_benchmark's static libraries and the
+#   build  compiler, make, perl, the static libraries of gup_benchmark and
+#          of upstream's cow and gup_longterm (liburing), and the
 #          kernel source (unless KSRC is set); kernel headers are not
 #          installed: tools/vm/fetch-kernel unpacks them into the cache
 #   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils, zstd
@@ -109,7 +110,7 @@ deps_main()
 		case $arg in
 		build)
 			pkgs+=(make gcc libc6-dev perl xz-utils
-			       libjson-c-dev libnuma-dev)
+			       libjson-c-dev libnuma-dev liburing-dev)
 			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1)
 			;;
 		build-kernel)
