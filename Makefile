@@ -2,13 +2,18 @@
 #
 # make [all]       module/gup_test.ko; the selftests and gup_benchmark in
 #                  build/bin; upstream's gup_test, unmodified, in build/upstream
-# make check       the VM runner's own tests and the whole suite (run_tests.sh)
+# make check       the VM runner's own tests and the whole suite on every
+#                  kernel of the matrix (run_tests.sh --matrix)
 # make install     kselftest-style tree in INSTALL_PATH (default build/install)
 # make checkpatch  checkpatch --strict on the kernel-side sources
 # make clean
 #
 # KDIR  kernel build tree or headers for the module (default: the headers of
-#       Debian's current default kernel, which tools/deps.sh installs)
+#       Debian's current default kernel, which tools/vm/fetch-kernel unpacks
+#       into the cache; nothing is installed)
+# MODOUT  where to build the module (default: module/ itself); another
+#       directory gets a copy of the sources, so that one checkout builds
+#       the module for several kernels side by side
 # KSRC  kernel source tree for the selftest headers, upstream's gup_test and
 #       checkpatch (default: only those files, extracted from linux-source-6.1
 #       into build/ksrc)
@@ -17,12 +22,10 @@ BUILD := $(CURDIR)/build
 INSTALL_PATH ?= $(BUILD)/install
 KSRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
 
-# Resolved on first use only: apt-cache is slow, and "make clean" needs none.
-default_krel = $(shell $(CURDIR)/tools/vm/fetch-kernel --release)
-default_kdir = $(firstword $(wildcard /lib/modules/$(1)/build \
-				       /usr/src/linux-headers-$(1)) \
-			   /usr/src/linux-headers-$(1))
-KDIR ?= $(eval KDIR := $(call default_kdir,$(default_krel)))$(KDIR)
+# Resolved on first use only: fetching is slow, and "make clean" needs none.
+KDIR ?= $(eval KDIR := $(shell $(CURDIR)/tools/vm/fetch-kernel)/build)$(KDIR)
+MODOUT ?= $(CURDIR)/module
+MODULE_SRCS := $(wildcard module/*.c module/*.h) module/Kbuild
 
 ifdef KSRC
 KSRC_DIR := $(abspath $(KSRC))
@@ -46,21 +49,29 @@ CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
 		    tools/vm/tests/plant_warn/plant_warn.c
 
 # $(call kbuild,DIR): build the external module in DIR against KDIR with W=1,
-# keeping the output in DIR.log; on failure show the compiler's errors only.
+# keeping the output in DIR/kbuild.log; on failure show the compiler's
+# errors, or the log's end when there are none (a broken tree, a missing
+# tool).
 define kbuild
-	@test -d "$(KDIR)" || { echo "no kernel build tree at KDIR=$(KDIR): run tools/deps.sh build or set KDIR" >&2; exit 1; }
-	@echo "  KBUILD  $(1)"
-	@$(MAKE) -C $(KDIR) M=$(1) W=1 >$(BUILD)/$(notdir $(1)).log 2>&1 || \
-	{ grep -i -E -A 2 'error:' $(BUILD)/$(notdir $(1)).log | tail -n 15 >&2; \
-	  echo "$(1): module build failed (full log: build/$(notdir $(1)).log)" >&2; \
+	@test -f "$(KDIR)/Makefile" || { echo "no kernel build tree at KDIR=$(KDIR): set KDIR" >&2; exit 1; }
+	@echo "  KBUILD  $(1) (KDIR=$(KDIR))"
+	@$(MAKE) -C $(KDIR) M=$(1) W=1 >$(1)/kbuild.log 2>&1 || \
+	{ grep -i -E -A 2 'error:' $(1)/kbuild.log | tail -n 15 >&2 || \
+	  tail -n 15 $(1)/kbuild.log >&2; \
+	  echo "$(1): module build failed (full log: $(1)/kbuild.log)" >&2; \
 	  exit 1; }
-	@grep -E 'warning:' $(BUILD)/$(notdir $(1)).log >&2 || true
+	@! grep -E 'warning:' $(1)/kbuild.log >&2 || \
+	{ echo "$(1): the module builds with warnings" >&2; exit 1; }
 endef
 
 all: module selftests benchmark upstream
 
-module: | $(BUILD)
-	$(call kbuild,$(CURDIR)/module)
+module:
+ifneq ($(abspath $(MODOUT)),$(CURDIR)/module)
+	@mkdir -p $(MODOUT)
+	@cp -p $(MODULE_SRCS) $(MODOUT)/
+endif
+	$(call kbuild,$(abspath $(MODOUT)))
 
 selftests: $(KSRC_DEP)
 	$(MAKE) -C selftests OUTPUT=$(BUILD)/bin KSFT_INC=$(KSFT_DIR)
@@ -92,7 +103,7 @@ $(KSRC_TAR):
 	@exit 1
 
 # The module the runner's tests plant a WARN with, built out of the tree.
-plant-warn: | $(BUILD)
+plant-warn:
 	@mkdir -p $(BUILD)/plant_warn
 	@cp -p tools/vm/tests/plant_warn/plant_warn.c \
 		tools/vm/tests/plant_warn/Kbuild $(BUILD)/plant_warn/
@@ -101,8 +112,9 @@ plant-warn: | $(BUILD)
 $(BUILD):
 	@mkdir -p $@
 
+# The whole matrix, or with KDIR=<tree> that one kernel.
 check:
-	./run_tests.sh --with-runner-tests$(if $(filter command line environment,$(origin KDIR)), --kdir $(KDIR))
+	./run_tests.sh --with-runner-tests $(if $(filter command line environment,$(origin KDIR)),--kdir $(KDIR),--matrix)
 
 install: all
 	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \
@@ -117,13 +129,17 @@ install: all
 	install -m 755 $(BUILD)/upstream/gup_test $(INSTALL_PATH)/upstream/
 	@echo "  INSTALL $(INSTALL_PATH)"
 
+# 6.1's checkpatch and mainline's, which knows the newer APIs.
 checkpatch: $(KSRC_DEP)
 	perl $(KSRC_DIR)/scripts/checkpatch.pl --no-tree --strict -f $(CHECKPATCH_FILES)
+	src=$$(tools/vm/fetch-source) && \
+	perl $$src/scripts/checkpatch.pl --no-tree --strict -f $(CHECKPATCH_FILES)
 
 # No KDIR needed: the module's outputs are removed by name.
 clean:
 	rm -rf $(BUILD)
-	cd module && rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
+	cd module && rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order \
+		Module.symvers kbuild.log
 
 .PHONY: all module selftests benchmark upstream plant-warn check install \
 	checkpatch clean

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The suite's main job: install what is missing, build, run the whole suite
-# on a kernel and judge that kernel's log, then print one closing line
+# on one or more kernels and judge each kernel's log, then print one closing
+# line
 #   N passed, N failed, N skipped
 # and exit non-zero if anything failed.
 #
 # The suite runs natively when this host can load modules into its running
 # kernel (CAP_SYS_MODULE, modules not disabled, headers installed), else in
-# a QEMU guest booted by tools/vm/run. Logs are kept in build/logs/.
+# QEMU guests booted by tools/vm/run. Logs are kept in build/logs/TARGET/.
 
 set -euo pipefail
 
@@ -17,20 +18,33 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$top/tools/vm/lib.sh"
 logs=$top/build/logs
 
+# The kernels make check runs on.
+MATRIX=(debian-6.1 debian-6.12 mainline-debug)
+
 usage()
 {
 	cat <<EOF
 usage: ./run_tests.sh [OPTION]...
+  --target NAME        a kernel of the matrix (repeatable, run in order):
+                         debian-6.1      bookworm's kernel (the default)
+                         debian-6.12     bookworm-security's 6.12 LTS kernel
+                         mainline        the newest linux-source-X.Y of
+                                         Debian's sid/experimental, built here
+                         mainline-debug  the same with KASAN, lockdep,
+                                         kmemleak and the other checkers
+  --matrix             all that make check runs: ${MATRIX[*]}
+  --mainline X.Y       build linux-source-X.Y for the mainline targets
+                       (default: the newest; GUP_KSRC_VERSION sets it too)
+  --kdir KDIR          build the module against KDIR and, with no --kernel,
+                       boot KDIR's kernel: a maintainer's own tree
+  --kernel IMAGE       boot this kernel
+  --modules DIR        the guest kernel's modules (see tools/vm/run --help)
   --vm                 run in a QEMU guest even if the host could run natively
   --native             run on the running kernel (fails if it cannot)
-  --kernel IMAGE       boot this kernel instead of Debian's (implies --vm)
-  --kdir KDIR          build the module against KDIR; with no --kernel, boot
-                       KDIR's kernel if it has one
-  --modules DIR        the guest kernel's modules (see tools/vm/run --help)
   -t CATEGORY          run only this category (repeatable; see
                        selftests/run_suite.sh -l)
   --timeout SEC        guest time limit (default 1800)
-  --with-runner-tests  also run the VM runner's own tests (make check)
+  --with-runner-tests  also run the VM runner's and gup_benchmark's own tests
 EOF
 	exit "$1"
 }
@@ -89,60 +103,62 @@ closing_line()
 	((failed == 0))
 }
 
-# The module's kernel log verdict counts as one more test.
+# judge_klog KLOG NAME: the kernel log's verdict counts as one more test.
 judge_klog()
 {
-	local klog=$1
+	local klog=$1 name=$2
 
 	echo "TAP version 13"
 	echo "1..1"
 	if [[ ! -s $klog ]]; then
-		echo "not ok 1 kernel log clean"
+		echo "not ok 1 $name: kernel log clean"
 		echo "# no kernel log was captured"
 		failed=$((failed + 1))
-	elif klog_scan "$klog" "# " >"$logs/klog-bad"; then
-		echo "ok 1 kernel log clean"
+	elif klog_scan "$klog" "# " >"$klog.bad"; then
+		echo "ok 1 $name: kernel log clean"
 		passed=$((passed + 1))
 	else
-		echo "not ok 1 kernel log clean"
-		cat "$logs/klog-bad"
+		echo "not ok 1 $name: kernel log clean"
+		cat "$klog.bad"
 		failed=$((failed + 1))
 	fi
 }
 
 run_native()
 {
-	local marker
+	local ko=$1 peers=$2 log=$3 marker
 
 	[[ ! -d /sys/module/gup_test ]] || rmmod gup_test ||
 		die "gup_test is already loaded and cannot be removed"
-	insmod "$top/module/gup_test.ko" ||
-		die "insmod module/gup_test.ko failed (see dmesg)"
+	insmod "$ko" || die "insmod $ko failed (see dmesg)"
 	mountpoint -q /sys/kernel/debug ||
 		mount -t debugfs debugfs /sys/kernel/debug
-	ran_main=1
 	marker="run_tests: start $$.$RANDOM"
 	echo "$marker" >/dev/kmsg
-	"$top/selftests/run_suite.sh" -b "$top/build/bin" "${categories[@]}" |
-		tee "$logs/suite.log" || true
+	GUP_TEST_KO=$ko "$top/selftests/run_suite.sh" -b "$top/build/bin" \
+		-p "$peers" "${categories[@]}" | tee "$log/suite.log" || true
+	count "$log/suite.log" gup-suite
 	rmmod gup_test || echo "# run_tests: cannot remove gup_test"
-	dmesg | sed -n "\\|$marker|,\$p" >"$logs/klog"
+	dmesg | sed -n "\\|$marker|,\$p" >"$log/klog"
 }
 
+# run_vm KO PEERS KSFT LOG KDIR KERNEL MODULES: the suite in the guests of
+# one kernel; KSFT, if not empty, is the kselftest install to run after it.
 run_vm()
 {
+	local ko=$1 peers=$2 ksft=$3 log=$4 kdir=$5 kernel=$6 modules=$7
 	# Two NUMA nodes, so that gup_benchmark --node has somewhere to go.
 	local vm_args=(--timeout "$timeout" --no-klog-check --numa 2)
+	local main=(-x longterm_migrate) movable=1 i
 
 	[[ -z $kernel ]] || vm_args+=(--kernel "$kernel")
 	[[ -z $kdir ]] || vm_args+=(--kdir "$kdir")
 	[[ -z $modules ]] || vm_args+=(--modules "$modules")
-	: >"$logs/klog"
-	local main=(-x longterm_migrate) movable=1 i
+	: >"$log/klog"
 
 	# -t picks the categories; longterm_migrate runs in a guest of its own.
 	if [[ ${#categories[@]} -gt 0 ]]; then
-		main=() movable=0
+		main=() movable=0 ksft=""
 		for ((i = 1; i < ${#categories[@]}; i += 2)); do
 			if [[ ${categories[i]} == longterm_migrate ]]; then
 				movable=1
@@ -152,42 +168,168 @@ run_vm()
 		done
 	fi
 	if [[ ${#main[@]} -gt 0 ]]; then
-		ran_main=1
-		"$VM_DIR/run" "${vm_args[@]}" --klog "$logs/klog" \
-			--insmod "$top/module/gup_test.ko" \
+		"$VM_DIR/run" "${vm_args[@]}" --klog "$log/klog" \
+			--insmod "$ko" --add "$ko" \
 			--add "$top/build/bin" --add "$top/build/upstream" \
-			--add "$top/module/gup_test.ko" \
-			--add "$top/selftests/run_suite.sh" -- \
-			"$top/selftests/run_suite.sh" -b "$top/build/bin" \
-			"${main[@]}" | tee "$logs/suite.log" || true
+			--add "$top/selftests/run_suite.sh" --add "$peers" \
+			${ksft:+--add "$ksft"} --add "$VM_DIR/suite-guest" -- \
+			env GUP_TEST_KO="$ko" "$VM_DIR/suite-guest" "$ksft" \
+			"$KSFT_TARGET" "$top/selftests/run_suite.sh" \
+			-b "$top/build/bin" -p "$peers" "${main[@]}" |
+			tee "$log/suite.log" || true
+		count "$log/suite.log" gup-suite
+		[[ -z $ksft ]] || count_kselftest "$log/suite.log" "${log##*/}"
 	fi
 	((movable)) || return 0
-	ran_movable=1
 
 	# ZONE_MOVABLE, where FOLL_LONGTERM must migrate, for the program
 	# about that alone: the others pin hugetlb pages long-term, which
 	# kernels before v6.6 WARN on there (see selftests/longterm_migrate.c).
-	"$VM_DIR/run" "${vm_args[@]}" --klog "$logs/klog-movable" \
+	"$VM_DIR/run" "${vm_args[@]}" --klog "$log/klog-movable" \
 		--append "movablecore=1G" \
-		--insmod "$top/module/gup_test.ko" --add "$top/build/bin" \
+		--insmod "$ko" --add "$top/build/bin" \
 		--add "$top/selftests/run_suite.sh" -- \
 		"$top/selftests/run_suite.sh" -b "$top/build/bin" \
 		-t longterm_migrate |
-		tee "$logs/suite-movable.log" || true
-	cat "$logs/klog-movable" >>"$logs/klog"
+		tee "$log/suite-movable.log" || true
+	count "$log/suite-movable.log" gup-suite
+	cat "$log/klog-movable" >>"$log/klog"
 }
 
-mode="" kernel="" kdir="" modules="" timeout=1800 runner_tests=0
-ran_main=0 ran_movable=0
-categories=()
+# resolve_target NAME: set t_kdir, t_kernel, t_modules, t_src (the source
+# tree, for upstream's peer tests) and t_about for one kernel, fetching or
+# building it into the cache.
+resolve_target()
+{
+	local dir src out args=()
+
+	t_kdir="" t_kernel="" t_modules="" t_about="" t_src=""
+	case $1 in
+	debian-*)
+		dir=$("$VM_DIR/fetch-kernel" "${1#debian-}") ||
+			die "cannot fetch Debian's ${1#debian-} kernel"
+		t_kdir=$dir/build
+		t_src=$("$VM_DIR/fetch-source" --debian "${1#debian-}") ||
+			die "cannot fetch linux-source-${1#debian-}"
+		t_about="Debian $(<"$dir/version"), release ${dir##*/}"
+		;;
+	mainline | mainline-debug)
+		[[ -z $mainline ]] || args+=(--version "$mainline")
+		src=$("$VM_DIR/fetch-source" "${args[@]}") ||
+			die "cannot fetch a mainline source"
+		args=()
+		[[ $1 != mainline-debug ]] || args+=(--debug)
+		out=$("$VM_DIR/build-kernel" "${args[@]}" "$src") ||
+			die "cannot build $src"
+		t_kdir=$out t_src=$src
+		t_about="$(<"$src/SOURCE_VERSION"), release $(kernel_release_of_kdir "$out"), built in $out"
+		;;
+	custom)
+		t_kdir=$kdir t_kernel=$kernel t_modules=$modules
+		# A maintainer's own tree is its source too.
+		[[ ! -d $kdir/tools/testing/selftests ]] || t_src=$kdir
+		t_about=${kernel:-${kdir:-Debian\'s default kernel}}
+		;;
+	*)
+		die "unknown target: $1 (see --help)"
+		;;
+	esac
+}
+
+# The name of this suite's directory in a kernel tree's selftests.
+KSFT_TARGET=gup_pin
+
+# build_kselftest SRC OUT: copy selftests/ (and the ABI header) into SRC's
+# tools/testing/selftests/ as a maintainer would, build and install it with
+# the tree's own kselftest Makefile and harness into OUT/install.
+build_kselftest()
+{
+	local src=$1 out=$2 dir=$1/tools/testing/selftests/$KSFT_TARGET
+
+	rm -rf "$dir" "$out"
+	mkdir -p "$dir" "$out"
+	cp -p "$top"/selftests/* "$top/module/gup_test_abi.h" "$dir/"
+	make -C "$src/tools/testing/selftests" TARGETS="$KSFT_TARGET" \
+		O="$out" INSTALL_PATH="$out/install" install \
+		>"$out/build.log" 2>&1 || {
+		tail -n 15 "$out/build.log"
+		return 1
+	}
+}
+
+# count_kselftest LOG NAME: add the results of run_kselftest.sh's
+# top-level lines ("ok 3 selftests: DIR: PROG") to the totals.
+count_kselftest()
+{
+	local log=$1 name=$2 p f s
+
+	p=$(grep -c -E "^ok [0-9]+ selftests: $KSFT_TARGET: [^#]*\$" "$log") || true
+	s=$(grep -c -E "^ok [0-9]+ selftests: $KSFT_TARGET: .*# SKIP" "$log") || true
+	f=$(grep -c -E "^not ok [0-9]+ selftests: $KSFT_TARGET: " "$log") || true
+	if ((p + f + s == 0)); then
+		echo "# $name: run_kselftest.sh ran nothing: counted as one failure"
+		f=1
+	fi
+	echo "# $name: kselftest $KSFT_TARGET: pass=$p fail=$f skip=$s"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+build_failed()
+{
+	echo "# run_tests: $1: the module does not build"
+	failed=$((failed + 1))
+}
+
+# run_target NAME: build the module for one kernel and run the suite on it.
+run_target()
+{
+	local name=$1 log=$logs/$1 modout peers=$top/build/k/$1/peers
+	local ksft=$top/build/k/$1/kselftest
+
+	resolve_target "$name"
+	echo "# run_tests: target $name: $t_about"
+	rm -rf "$log"
+	mkdir -p "$log"
+	modout=$top/build/k/$name
+	[[ $mode != native ]] || modout=$top/module
+	if ! make -s -C "$top" module KDIR="$t_kdir" MODOUT="$modout"; then
+		build_failed "$name"
+		return
+	fi
+	mkdir -p "$peers"
+	if [[ -n $t_src ]] && ! "$top/tools/build-peers" "$t_src" "$peers"; then
+		echo "# run_tests: $name: upstream's peer tests do not build"
+		failed=$((failed + 1))
+	fi
+	if [[ -z $t_src ]]; then
+		ksft=""
+	elif ! build_kselftest "$t_src" "$ksft"; then
+		echo "# run_tests: $name: the kselftest target does not build in $t_src"
+		failed=$((failed + 1))
+		ksft=""
+	fi
+	if [[ $mode == native ]]; then
+		run_native "$modout/gup_test.ko" "$peers" "$log"
+	else
+		run_vm "$modout/gup_test.ko" "$peers" "${ksft:+$ksft/install}" \
+			"$log" "$t_kdir" "$t_kernel" "$t_modules"
+	fi
+	judge_klog "$log/klog" "$name"
+}
+
+mode="" kernel="" kdir="" modules="" timeout=1800 runner_tests=0 mainline=""
+categories=() targets=()
 
 main()
 {
-	local make_args=(all)
+	local make_args=(selftests benchmark upstream) deps=(build) name
 
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		--vm | --native) mode=${1#--} ;;
+		--target) targets+=("${2:?--target needs a value}"); shift ;;
+		--matrix) targets+=("${MATRIX[@]}") ;;
+		--mainline) mainline=${2:?--mainline needs X.Y}; shift ;;
 		--kernel) kernel=${2:?--kernel needs a value}; shift ;;
 		--kdir) kdir=${2:?--kdir needs a value}; shift ;;
 		--modules) modules=${2:?--modules needs a value}; shift ;;
@@ -199,11 +341,19 @@ main()
 		esac
 		shift
 	done
+	export GUP_KSRC_VERSION=${mainline:-${GUP_KSRC_VERSION:-}}
+	mainline=$GUP_KSRC_VERSION
 
 	[[ $(id -u) -eq 0 ]] ||
 		die "not root: the suite installs packages and loads modules"
-	if [[ -n $kernel || -n $modules ]]; then
-		[[ $mode != native ]] || die "--kernel and --modules need --vm"
+	if [[ -n $kernel || -n $kdir || -n $modules ]]; then
+		[[ ${#targets[@]} -eq 0 ]] ||
+			die "--kernel, --kdir and --modules name a kernel: no --target with them"
+		targets=(custom)
+	fi
+	if [[ -n $kernel || -n $modules || ${#targets[@]} -gt 0 ]]; then
+		[[ $mode != native ]] ||
+			die "--native runs the running kernel: no --target, --kernel or --modules"
 		mode=vm
 	fi
 	if [[ -z $mode ]]; then
@@ -213,21 +363,23 @@ main()
 		native_capable ||
 			die "--native: this host cannot load modules into $(uname -r)"
 	fi
-	if [[ $mode == native && -z $kdir ]]; then
+	if [[ $mode == native ]]; then
 		kdir=/lib/modules/$(uname -r)/build
 		[[ -d $kdir ]] || kdir=/usr/src/linux-headers-$(uname -r)
+		targets=(custom)
 	fi
-	echo "# run_tests: $mode run"
+	[[ ${#targets[@]} -gt 0 ]] || targets=(debian-6.1)
+	echo "# run_tests: $mode run on ${targets[*]}"
 
-	local deps=(build)
+	# Packages first, with the lists refreshed once if anything is
+	# missing: which kernel a target is, is read from the lists after.
 	if [[ $mode == vm ]]; then deps+=(vm); else deps+=(kmod); fi
 	# gup_benchmark's host tests draw a plot when gnuplot is there.
 	((!runner_tests)) || deps+=(gnuplot-nox)
-	KDIR=$kdir "$top/tools/deps.sh" "${deps[@]}"
-	[[ -z $kdir ]] || make_args+=(KDIR="$kdir")
+	[[ " ${targets[*]} " != *" mainline"* ]] || deps+=(build-kernel)
+	"$top/tools/deps.sh" "${deps[@]}"
 	((!runner_tests)) || make_args+=(plant-warn)
 	mkdir -p "$logs"
-	rm -f "$logs/suite-movable.log" "$logs/klog-movable"
 	if ! make -C "$top" "${make_args[@]}"; then
 		echo "# run_tests: the build failed"
 		failed=$((failed + 1))
@@ -241,14 +393,9 @@ main()
 		host_tests
 	fi
 
-	if [[ $mode == native ]]; then
-		run_native
-	else
-		run_vm
-	fi
-	((!ran_main)) || count "$logs/suite.log" gup-suite
-	((!ran_movable)) || count "$logs/suite-movable.log" gup-suite
-	judge_klog "$logs/klog"
+	for name in "${targets[@]}"; do
+		run_target "$name"
+	done
 	closing_line
 }
 
