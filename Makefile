@@ -3,7 +3,7 @@
 # make [all]       module/gup_test.ko; the selftests and gup_benchmark in
 #                  build/bin; upstream's gup_test, unmodified, in build/upstream
 # make check       the VM runner's own tests and the whole suite on every
-#                  kernel of the matrix (run_tests.sh --matrix)
+#                  kernel of the matrix (./run_tests.sh --check)
 # make install     kselftest-style tree in INSTALL_PATH (default build/install)
 # make checkpatch  checkpatch --strict on the kernel-side sources
 # make clean
@@ -114,7 +114,7 @@ $(BUILD):
 
 # The whole matrix, or with KDIR=<tree> that one kernel.
 check:
-	./run_tests.sh --with-runner-tests $(if $(filter command line environment,$(origin KDIR)),--kdir $(KDIR),--matrix)
+	./run_tests.sh --check$(if $(filter command line environment,$(origin KDIR)), --kdir $(KDIR))
 
 install: all
 	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \

@@ -32,7 +32,9 @@ usage: ./run_tests.sh [OPTION]...
                                          Debian's sid/experimental, built here
                          mainline-debug  the same with KASAN, lockdep,
                                          kmemleak and the other checkers
-  --matrix             all that make check runs: ${MATRIX[*]}
+  --matrix             every kernel of the matrix: ${MATRIX[*]}
+  --check              what make check runs: the runner's and gup_benchmark's
+                       own tests, then the suite on --matrix (or on --kdir)
   --mainline X.Y       build linux-source-X.Y for the mainline targets
                        (default: the newest; GUP_KSRC_VERSION sets it too)
   --kdir KDIR          build the module against KDIR and, with no --kernel,
@@ -226,8 +228,13 @@ resolve_target()
 		;;
 	custom)
 		t_kdir=$kdir t_kernel=$kernel t_modules=$modules
-		# A maintainer's own tree is its source too.
-		[[ ! -d $kdir/tools/testing/selftests ]] || t_src=$kdir
+		# A maintainer's tree is its own source; an O= build
+		# directory links to it as "source".
+		if [[ -d $kdir/tools/testing/selftests ]]; then
+			t_src=$kdir
+		elif [[ -d $kdir/source/tools/testing/selftests ]]; then
+			t_src=$(realpath -- "$kdir/source")
+		fi
 		t_about=${kernel:-${kdir:-Debian\'s default kernel}}
 		;;
 	*)
@@ -318,6 +325,7 @@ run_target()
 }
 
 mode="" kernel="" kdir="" modules="" timeout=1800 runner_tests=0 mainline=""
+check=0
 categories=() targets=()
 
 main()
@@ -329,6 +337,7 @@ main()
 		--vm | --native) mode=${1#--} ;;
 		--target) targets+=("${2:?--target needs a value}"); shift ;;
 		--matrix) targets+=("${MATRIX[@]}") ;;
+		--check) check=1 runner_tests=1 ;;
 		--mainline) mainline=${2:?--mainline needs X.Y}; shift ;;
 		--kernel) kernel=${2:?--kernel needs a value}; shift ;;
 		--kdir) kdir=${2:?--kdir needs a value}; shift ;;
@@ -350,6 +359,8 @@ main()
 		[[ ${#targets[@]} -eq 0 ]] ||
 			die "--kernel, --kdir and --modules name a kernel: no --target with them"
 		targets=(custom)
+	elif ((check)) && [[ ${#targets[@]} -eq 0 ]]; then
+		targets=("${MATRIX[@]}")
 	fi
 	if [[ -n $kernel || -n $modules || ${#targets[@]} -gt 0 ]]; then
 		[[ $mode != native ]] ||
