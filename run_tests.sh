@@ -99,6 +99,26 @@ host_tests()
 	count "$logs/host.log" gup_benchmark-host
 }
 
+# The module's sources against 6.1's and mainline's checkpatch --strict:
+# one test, failed by any error, warning or check.
+checkpatch_test()
+{
+	local out
+
+	echo "TAP version 13"
+	echo "1..1"
+	if out=$(make -s -C "$top" checkpatch 2>&1) &&
+	   ! grep -qE '^(ERROR|WARNING|CHECK):' <<<"$out"; then
+		echo "ok 1 checkpatch --strict clean"
+		passed=$((passed + 1))
+	else
+		grep -E -A 3 '^(ERROR|WARNING|CHECK):|^total:' <<<"$out" |
+			sed 's/^/# /'
+		echo "not ok 1 checkpatch --strict clean"
+		failed=$((failed + 1))
+	fi
+}
+
 closing_line()
 {
 	printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
@@ -402,6 +422,7 @@ main()
 		"$VM_DIR/tests/run_tests.sh" | tee "$logs/runner.log" || true
 		count "$logs/runner.log" vm-runner
 		host_tests
+		checkpatch_test
 	fi
 
 	for name in "${targets[@]}"; do
