@@ -75,14 +75,18 @@ static inline bool compat_is_zero_page(struct page *page)
 	return is_zero_pfn(page_to_pfn(page));
 }
 
-/* Anon-exclusive is tracked on the head page of a hugetlb folio. */
+/*
+ * Anon-exclusive is tracked on the head page of a hugetlb folio and of a
+ * PMD-mapped THP (a PMD split copies it to every page); per page otherwise.
+ */
 static inline bool compat_page_anon_exclusive(struct page *page)
 {
 	struct folio *folio = page_folio(page);
 
 	if (!folio_test_anon(folio))
 		return false;
-	if (folio_test_hugetlb(folio))
+	if (folio_test_hugetlb(folio) ||
+	    (folio_test_large(folio) && folio_entire_mapcount(folio)))
 		return PageAnonExclusive(&folio->page);
 	return PageAnonExclusive(page);
 }

@@ -33,18 +33,53 @@ static char *name = "gup_test";
 module_param(name, charp, 0444);
 MODULE_PARM_DESC(name, "Name of the debugfs file (default: gup_test)");
 
-static unsigned long max_pages_per_file = 1UL << 20;
-module_param(max_pages_per_file, ulong, 0644);
+/*
+ * What one open file, and the module as a whole, may hold at once, over
+ * every path: sessions, the long-term test, upstream's benchmarks for the
+ * length of a call and GUP_BENCH for a batch. The module-wide bound keeps
+ * any page below the refcount overflow that try_grab_folio() WARNs on:
+ * 2^20 pins of one small folio add 2^30 to its refcount.
+ */
+#define GUP_TEST_PAGES_MAX	BIT(20)
+
+static unsigned long max_pages_per_file = GUP_TEST_PAGES_MAX;
+static unsigned long max_pages_total = GUP_TEST_PAGES_MAX;
+static atomic_long_t pages_held_total;
+
+static int pages_param_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long n;
+	int ret;
+
+	ret = kstrtoul(val, 0, &n);
+	if (ret)
+		return ret;
+	if (!n || n > GUP_TEST_PAGES_MAX)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned long *)kp->arg, n);
+	return 0;
+}
+
+static const struct kernel_param_ops pages_param_ops = {
+	.set = pages_param_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(max_pages_per_file, &pages_param_ops, &max_pages_per_file,
+		0644);
 MODULE_PARM_DESC(max_pages_per_file,
-		 "Pages one open file may hold pinned at once");
+		 "Pages one open file may hold at once (1..1048576)");
+module_param_cb(max_pages_total, &pages_param_ops, &max_pages_total, 0644);
+MODULE_PARM_DESC(max_pages_total,
+		 "Pages all open files may hold at once (1..1048576)");
 
 static unsigned int bench_delay_ns;
 module_param(bench_delay_ns, uint, 0644);
 MODULE_PARM_DESC(bench_delay_ns,
-		 "Delay per page added inside GUP_BENCH's timed pin region (ns)");
+		 "Delay per page inside GUP_BENCH's timed pin region (ns, <= 10000)");
 
-/* Keeps ndelay() of a full batch inside its range (x86: < 2^32 / 20 ns). */
-#define BENCH_DELAY_MAX_NS	100000U
+/* A full batch busy-waits 10 ms at most. */
+#define BENCH_DELAY_MAX_NS	10000U
 
 struct pin_session {
 	struct page **pages;
@@ -55,14 +90,46 @@ struct pin_session {
 };
 
 struct gup_file {
+	atomic_long_t pages_held;	/* over every path: pages_reserve() */
 	struct mutex lock;		/* serialises all below */
 	struct xarray sessions;		/* id -> struct pin_session */
-	unsigned long nr_pages_held;	/* by sessions and the longterm test */
+	u32 next_id;			/* for xa_alloc_cyclic() */
 	struct page **longterm_pages;	/* PIN_LONGTERM_TEST_* */
 	unsigned long longterm_nr_pages;
 };
 
 static struct dentry *gup_test_dentry;
+
+/*
+ * Takes @nr pages of the file's budget and of the module's, or neither
+ * (-E2BIG). Counted before the gup call, so that concurrent callers cannot
+ * together hold more than the bounds.
+ */
+static int pages_reserve(struct gup_file *gf, unsigned long nr)
+{
+	unsigned long file_max = READ_ONCE(max_pages_per_file);
+	unsigned long total_max = READ_ONCE(max_pages_total);
+
+	if (nr > file_max || nr > total_max)
+		return -E2BIG;
+	if (atomic_long_add_return(nr, &gf->pages_held) > file_max)
+		goto undo_file;
+	if (atomic_long_add_return(nr, &pages_held_total) > total_max)
+		goto undo_total;
+	return 0;
+
+undo_total:
+	atomic_long_sub(nr, &pages_held_total);
+undo_file:
+	atomic_long_sub(nr, &gf->pages_held);
+	return -E2BIG;
+}
+
+static void pages_unreserve(struct gup_file *gf, unsigned long nr)
+{
+	atomic_long_sub(nr, &pages_held_total);
+	atomic_long_sub(nr, &gf->pages_held);
+}
 
 static bool api_is_pin(u32 api)
 {
@@ -240,11 +307,29 @@ static bool unpin_way_valid(struct pin_session *s, u32 how)
 	return true;
 }
 
+/*
+ * A prefix before a hole is all that gets pinned: keep an array of that
+ * size, not of the request's. If the smaller one cannot be had, the larger
+ * one serves.
+ */
+static struct page **pages_shrink(struct page **pages, unsigned long nr)
+{
+	struct page **fit;
+
+	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL_ACCOUNT);
+	if (!fit)
+		return pages;
+	memcpy(fit, pages, nr * sizeof(*fit));
+	kvfree(pages);
+	return fit;
+}
+
 static int pin_start(struct gup_file *gf, void __user *argp)
 {
 	struct gup_pin_session args;
-	struct pin_session *s;
-	unsigned long nr;
+	struct pin_session *s = NULL;
+	struct page **pages = NULL;
+	unsigned long nr, reserved;
 	long ret;
 	u32 id;
 
@@ -258,38 +343,48 @@ static int pin_start(struct gup_file *gf, void __user *argp)
 	ret = check_user_range(args.addr, args.size, &nr);
 	if (ret)
 		return ret;
-	if (gf->nr_pages_held > max_pages_per_file ||
-	    nr > max_pages_per_file - gf->nr_pages_held)
-		return -E2BIG;
+	/* The request counts, not what it turns out to pin. */
+	ret = pages_reserve(gf, nr);
+	if (ret)
+		return ret;
+	reserved = nr;
 
-	s = kzalloc_obj(*s, GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	s->api = args.api;
-	s->flags = args.flags;
-	s->pages = kvmalloc_array(nr, sizeof(*s->pages), GFP_KERNEL);
-	s->written = kvcalloc(BITS_TO_LONGS(nr), sizeof(long), GFP_KERNEL);
-	if (!s->pages || !s->written) {
+	s = kzalloc_obj(*s, GFP_KERNEL_ACCOUNT);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!s || !pages) {
 		ret = -ENOMEM;
 		goto free;
 	}
-
-	ret = gup_range(s->api, args.addr, nr, foll_flags(s->flags), s->pages);
+	s->api = args.api;
+	s->flags = args.flags;
+	ret = gup_range(s->api, args.addr, nr, foll_flags(s->flags), pages);
 	if (ret < 0)
 		goto free;
 	s->nr_pages = ret;
-
-	ret = xa_alloc(&gf->sessions, &id, s, xa_limit_31b, GFP_KERNEL);
-	if (ret)
+	if (s->nr_pages < nr) {
+		pages_unreserve(gf, nr - s->nr_pages);
+		reserved = s->nr_pages;
+		pages = pages_shrink(pages, s->nr_pages);
+	}
+	s->pages = pages;
+	s->written = kvcalloc(BITS_TO_LONGS(s->nr_pages), sizeof(long),
+			      GFP_KERNEL_ACCOUNT);
+	if (!s->written) {
+		ret = -ENOMEM;
 		goto release;
-	gf->nr_pages_held += s->nr_pages;
+	}
+
+	/* Cyclic: a stale id must not name another thread's new session. */
+	ret = xa_alloc_cyclic(&gf->sessions, &id, s, xa_limit_31b,
+			      &gf->next_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto release;
 
 	args.id = id;
 	args.nr_pages = s->nr_pages;
 	if (copy_to_user(argp, &args, sizeof(args))) {
 		/* Nobody could name this session: do not keep it. */
 		xa_erase(&gf->sessions, id);
-		gf->nr_pages_held -= s->nr_pages;
 		ret = -EFAULT;
 		goto release;
 	}
@@ -298,7 +393,11 @@ static int pin_start(struct gup_file *gf, void __user *argp)
 release:
 	release_pages_of(s->api, s->pages, s->nr_pages);
 free:
-	session_free(s);
+	if (s)
+		kvfree(s->written);
+	kvfree(pages);
+	kfree(s);
+	pages_unreserve(gf, reserved);
 	return ret;
 }
 
@@ -314,8 +413,8 @@ static int pin_stop(struct gup_file *gf, void __user *argp)
 		return -EINVAL;
 
 	xa_erase(&gf->sessions, args.id);
-	gf->nr_pages_held -= s->nr_pages;
 	session_release(s, args.how);
+	pages_unreserve(gf, s->nr_pages);
 	session_free(s);
 	return 0;
 }
@@ -484,14 +583,63 @@ static int dma(struct gup_file *gf, void __user *argp)
 	return 0;
 }
 
-static int bench(void __user *argp)
+/*
+ * One batch: at most GUP_BENCH_BATCH pages, pinned and released, with
+ * mmap_lock held (for the slow APIs) around the gup calls only. Returns the
+ * last gup call's result; *got says how many pages were taken.
+ */
+static long bench_batch(struct gup_bench *b, unsigned long addr,
+			unsigned long batch, unsigned int foll,
+			struct page **pages, unsigned long *got)
 {
-	struct gup_bench b;
+	unsigned int delay = min(READ_ONCE(bench_delay_ns), BENCH_DELAY_MAX_NS);
+	bool lock = api_needs_mmap_lock(b->api);
+	long ret = 0;
+	u64 t0, t1, t2;
+
+	*got = 0;
+	if (lock && mmap_read_lock_killable(current->mm))
+		return -EINTR;
+	t0 = ktime_get_ns();
+	while (*got < batch) {
+		ret = gup_call(b->api, addr + *got * PAGE_SIZE,
+			       min_t(unsigned long, batch - *got,
+				     b->nr_pages_per_call),
+			       foll, pages + *got);
+		b->nr_calls++;
+		if (ret <= 0)
+			break;
+		*got += ret;
+	}
+	/*
+	 * One delay per batch: ndelay() has a fixed cost of its own (seen:
+	 * ~400 ns under TCG), which per call would not scale with the pages.
+	 */
+	if (delay)
+		ndelay(delay * *got);
+	t1 = ktime_get_ns();
+	if (lock)
+		mmap_read_unlock(current->mm);
+	release_pages_of(b->api, pages, *got);
+	t2 = ktime_get_ns();
+
+	b->pin_ns += t1 - t0;
+	b->unpin_ns += t2 - t1;
+	return ret;
+}
+
+/*
+ * Streams the range through batches, each counted against the bounds while
+ * it is held; mmap_lock is dropped and the CPU offered between batches, and
+ * a fatal signal ends the run.
+ */
+static int bench(struct gup_file *gf, void __user *argp)
+{
 	unsigned long nr, done = 0;
 	struct page **pages;
+	struct gup_bench b;
 	unsigned int foll;
 	long ret = 0;
-	bool lock;
 	int err;
 
 	if (copy_from_user(&b, argp, sizeof(b)))
@@ -505,59 +653,39 @@ static int bench(void __user *argp)
 	err = check_user_range(b.addr, b.size, &nr);
 	if (err)
 		return err;
+	if (nr > GUP_TEST_PAGES_MAX)
+		return -E2BIG;
 
-	pages = kmalloc_array(GUP_BENCH_BATCH, sizeof(*pages), GFP_KERNEL);
+	pages = kmalloc_array(GUP_BENCH_BATCH, sizeof(*pages),
+			      GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
 	foll = foll_flags(b.flags);
-	lock = api_needs_mmap_lock(b.api);
-	if (lock && mmap_read_lock_killable(current->mm)) {
-		kfree(pages);
-		return -EINTR;
-	}
-
 	b.pin_ns = 0;
 	b.unpin_ns = 0;
 	b.nr_calls = 0;
-	while (done < nr && !fatal_signal_pending(current)) {
+	while (done < nr) {
 		unsigned long batch = min_t(unsigned long, nr - done,
 					    GUP_BENCH_BATCH);
-		unsigned int delay = min(bench_delay_ns, BENCH_DELAY_MAX_NS);
-		unsigned long addr = b.addr + done * PAGE_SIZE;
-		unsigned long got = 0;
-		u64 t0, t1, t2;
+		unsigned long got;
 
-		t0 = ktime_get_ns();
-		while (got < batch) {
-			ret = gup_call(b.api, addr + got * PAGE_SIZE,
-				       min_t(unsigned long, batch - got,
-					     b.nr_pages_per_call),
-				       foll, pages + got);
-			b.nr_calls++;
-			if (ret <= 0)
-				break;
-			got += ret;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
 		}
-		/*
-		 * One delay per batch: ndelay() has a fixed cost of its own
-		 * (seen: ~400 ns under TCG), which per call would not scale
-		 * with the pages.
-		 */
-		if (delay)
-			ndelay(delay * got);
-		t1 = ktime_get_ns();
-		release_pages_of(b.api, pages, got);
-		t2 = ktime_get_ns();
-
-		b.pin_ns += t1 - t0;
-		b.unpin_ns += t2 - t1;
+		err = pages_reserve(gf, batch);
+		if (err) {
+			ret = err;
+			break;
+		}
+		ret = bench_batch(&b, b.addr + done * PAGE_SIZE, batch, foll,
+				  pages, &got);
+		pages_unreserve(gf, batch);
 		done += got;
 		if (ret <= 0)
 			break;
+		cond_resched();
 	}
-
-	if (lock)
-		mmap_read_unlock(current->mm);
 	kfree(pages);
 	if (!done)
 		return ret < 0 ? ret : -EFAULT;
@@ -653,7 +781,8 @@ static void dump_which_pages(struct gup_test *gup, struct page **pages,
 	}
 }
 
-static int upstream_gup_test(unsigned int cmd, struct gup_test *gup)
+static int upstream_gup_test(struct gup_file *gf, unsigned int cmd,
+			     struct gup_test *gup)
 {
 	u32 api = upstream_api(cmd, gup->test_flags);
 	unsigned long i = 0, nr_pages, addr, next, end;
@@ -678,15 +807,19 @@ static int upstream_gup_test(unsigned int cmd, struct gup_test *gup)
 	if (cmd == PIN_LONGTERM_BENCHMARK)
 		foll |= FOLL_LONGTERM;
 	nr_pages = gup->size / PAGE_SIZE;
-	if (nr_pages > max_pages_per_file)
-		return -E2BIG;
+	/* Held for the length of the call, counted like any other. */
+	ret = pages_reserve(gf, nr_pages);
+	if (ret)
+		return ret;
 
-	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
+	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto unreserve;
+	}
 	if (lock && mmap_read_lock_killable(current->mm)) {
-		kvfree(pages);
-		return -EINTR;
+		ret = -EINTR;
+		goto free;
 	}
 
 	/* Upstream semantics: stop at the first call that falls short. */
@@ -715,7 +848,10 @@ static int upstream_gup_test(unsigned int cmd, struct gup_test *gup)
 
 	if (lock)
 		mmap_read_unlock(current->mm);
+free:
 	kvfree(pages);
+unreserve:
+	pages_unreserve(gf, nr_pages);
 	return ret;
 }
 
@@ -724,7 +860,7 @@ static void longterm_stop(struct gup_file *gf)
 	if (!gf->longterm_pages)
 		return;
 	unpin_user_pages(gf->longterm_pages, gf->longterm_nr_pages);
-	gf->nr_pages_held -= gf->longterm_nr_pages;
+	pages_unreserve(gf, gf->longterm_nr_pages);
 	kvfree(gf->longterm_pages);
 	gf->longterm_pages = NULL;
 	gf->longterm_nr_pages = 0;
@@ -748,9 +884,9 @@ static int longterm_start(struct gup_file *gf, void __user *argp)
 	ret = check_user_range(args.addr, args.size, &nr);
 	if (ret)
 		return ret;
-	if (gf->nr_pages_held > max_pages_per_file ||
-	    nr > max_pages_per_file - gf->nr_pages_held)
-		return -E2BIG;
+	ret = pages_reserve(gf, nr);
+	if (ret)
+		return ret;
 
 	api = args.flags & PIN_LONGTERM_TEST_FLAG_USE_FAST ?
 	      GUP_API_PUP_FAST : GUP_API_PUP;
@@ -758,9 +894,11 @@ static int longterm_start(struct gup_file *gf, void __user *argp)
 	if (args.flags & PIN_LONGTERM_TEST_FLAG_USE_WRITE)
 		flags |= GUP_PIN_WRITE;
 
-	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto unreserve;
+	}
 	ret = gup_range(api, args.addr, nr, foll_flags(flags), pages);
 	if (ret >= 0 && ret < nr) {
 		/* Upstream pins all or nothing. */
@@ -769,12 +907,15 @@ static int longterm_start(struct gup_file *gf, void __user *argp)
 	}
 	if (ret < 0) {
 		kvfree(pages);
-		return ret;
+		goto unreserve;
 	}
 	gf->longterm_pages = pages;
 	gf->longterm_nr_pages = nr;
-	gf->nr_pages_held += nr;
 	return 0;
+
+unreserve:
+	pages_unreserve(gf, nr);
+	return ret;
 }
 
 static int longterm_read(struct gup_file *gf, void __user *argp)
@@ -817,12 +958,12 @@ static long gup_test_ioctl(struct file *file, unsigned int cmd,
 	case DUMP_USER_PAGES_TEST:
 		if (copy_from_user(&gup, argp, sizeof(gup)))
 			return -EFAULT;
-		ret = upstream_gup_test(cmd, &gup);
+		ret = upstream_gup_test(gf, cmd, &gup);
 		if (ret)
 			return ret;
 		return copy_to_user(argp, &gup, sizeof(gup)) ? -EFAULT : 0;
 	case GUP_BENCH:
-		return bench(argp);
+		return bench(gf, argp);
 	}
 
 	if (mutex_lock_killable(&gf->lock))
@@ -862,13 +1003,27 @@ static int gup_test_open(struct inode *inode, struct file *file)
 {
 	struct gup_file *gf;
 
-	gf = kzalloc_obj(*gf, GFP_KERNEL);
+	gf = kzalloc_obj(*gf, GFP_KERNEL_ACCOUNT);
 	if (!gf)
 		return -ENOMEM;
 	mutex_init(&gf->lock);
 	xa_init_flags(&gf->sessions, XA_FLAGS_ALLOC1);
 	file->private_data = gf;
 	return nonseekable_open(inode, file);
+}
+
+/*
+ * How closing the file releases a session nobody stopped: what the device
+ * wrote into a write pin is marked dirty, as GUP_UNPIN_DEVICE_DIRTY does,
+ * so that it is not lost to writeback.
+ */
+static u32 close_unpin_way(struct pin_session *s)
+{
+	if (!api_is_pin(s->api))
+		return GUP_UNPIN_PUT;
+	if (s->flags & GUP_PIN_WRITE)
+		return GUP_UNPIN_DEVICE_DIRTY;
+	return GUP_UNPIN_PLAIN;
 }
 
 /* A test that died leaves nothing pinned behind. */
@@ -879,7 +1034,8 @@ static int gup_test_release(struct inode *inode, struct file *file)
 	unsigned long id;
 
 	xa_for_each(&gf->sessions, id, s) {
-		release_pages_of(s->api, s->pages, s->nr_pages);
+		session_release(s, close_unpin_way(s));
+		pages_unreserve(gf, s->nr_pages);
 		session_free(s);
 	}
 	xa_destroy(&gf->sessions);

@@ -65,15 +65,24 @@ struct pin_longterm_test {
  * GUP_PIN_START takes references on [addr, addr + size) of the caller's
  * address space with one of the GUP_API_* functions and keeps them until
  * GUP_PIN_STOP, or until the file is closed. Sessions are per open file and
- * numbered from 1.
+ * numbered from 1, cyclically: an id is not given again soon after its
+ * session stopped. Closing the file releases what it still holds as the
+ * plain way that matches the API, except that the pages GUP_DMA wrote into
+ * a GUP_PIN_WRITE session are marked dirty (as GUP_UNPIN_DEVICE_DIRTY).
+ *
+ * Limits: what one file holds, over every path (sessions, the long-term
+ * test, upstream's ioctls for the length of the call, GUP_BENCH for one
+ * batch), is at most the module parameter max_pages_per_file, and what all
+ * files hold together at most max_pages_total; both take 1..2^20, which
+ * keeps any page's refcount far below overflow. A request is counted in
+ * full before anything is pinned.
  *
  * Errors, checked in this order: unknown api or flags, size 0, unaligned
  * addr or size, addr + size overflowing: -EINVAL; a range outside the user
- * address space: -EFAULT; more pages than the per-file limit (module
- * parameter max_pages_per_file) allows: -E2BIG; nothing could be pinned:
- * the error of the gup call (-EFAULT for an unmapped range). When only a
- * prefix could be pinned, the session holds that prefix and nr_pages says
- * how long it is.
+ * address space: -EFAULT; more pages than the limits leave: -E2BIG; nothing
+ * could be pinned: the error of the gup call (-EFAULT for an unmapped
+ * range). When only a prefix could be pinned, the session holds that prefix
+ * and nr_pages says how long it is.
  */
 #define GUP_API_GUP		0	/* get_user_pages(), FOLL_GET */
 #define GUP_API_GUP_FAST	1	/* get_user_pages_fast(), FOLL_GET */
@@ -186,7 +195,10 @@ struct gup_dma {
  * (put_page() for FOLL_GET, unpin_user_pages() for FOLL_PIN), in batches of
  * at most GUP_BENCH_BATCH pages so that memory use is bounded whatever the
  * range. Only the gup and release calls are inside the timed regions.
- * nr_pages_per_call is 1..GUP_BENCH_BATCH.
+ * nr_pages_per_call is 1..GUP_BENCH_BATCH (-EINVAL); the range at most 2^20
+ * pages (-E2BIG). Each batch counts against the limits while it is held
+ * (-E2BIG); mmap_lock is dropped between batches, and a fatal signal ends
+ * the run (-EINTR if nothing was measured).
  */
 #define GUP_BENCH_BATCH		1024
 
