@@ -303,6 +303,12 @@ static int bench_unaligned(struct ctx *c)
 	return bench(c, 1, page_size - 1);
 }
 
+/* More than the module ever holds: refused before anything is pinned. */
+static int bench_too_long(struct ctx *c)
+{
+	return bench(c, 1, ((1ULL << 20) + 1) * page_size);
+}
+
 static int upstream(struct ctx *c, unsigned long cmd, uint32_t gup_flags,
 		    uint64_t size)
 {
@@ -414,6 +420,7 @@ BAD(dma_bad_dir, EINVAL);
 BAD(bench_zero_per_call, EINVAL);
 BAD(bench_too_many_per_call, EINVAL);
 BAD(bench_unaligned, EINVAL);
+BAD(bench_too_long, E2BIG);
 BAD(upstream_bad_gup_flags, EINVAL);
 BAD(upstream_zero_per_call, EINVAL);
 BAD(upstream_over_limit, E2BIG);
@@ -547,19 +554,25 @@ TEST_F(hole, partial_pin_reports_prefix)
 FIXTURE(limit)
 {
 	struct ctx ctx;
-	long long saved;
+	long long saved_file, saved_total;
 };
 
-static int set_max_pages(long long val)
+static int set_param(const char *param, long long val)
 {
-	FILE *f = fopen("/sys/module/gup_test/parameters/max_pages_per_file",
-			"w");
+	char path[128];
+	FILE *f;
 	int ret;
 
+	snprintf(path, sizeof(path), "/sys/module/gup_test/parameters/%s",
+		 param);
+	f = fopen(path, "w");
 	if (!f)
 		return -errno;
 	ret = fprintf(f, "%lld\n", val) < 0;
-	return fclose(f) || ret ? -EIO : 0;
+	/* The write reaches the module at fclose(): its error is there. */
+	if (fclose(f))
+		return -errno;
+	return ret ? -EIO : 0;
 }
 
 FIXTURE_SETUP(limit)
@@ -567,19 +580,24 @@ FIXTURE_SETUP(limit)
 	const char *why;
 	int ret = ctx_init(&self->ctx, &why);
 
-	self->saved = -1;
+	self->saved_file = -1;
+	self->saved_total = -1;
 	if (ret == KSFT_SKIP)
 		SETUP_SKIP("%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	self->saved = gup_param("max_pages_per_file");
-	ASSERT_LE(0, self->saved);
-	ASSERT_EQ(0, set_max_pages(NR_PAGES));
+	self->saved_file = gup_param("max_pages_per_file");
+	self->saved_total = gup_param("max_pages_total");
+	ASSERT_LE(0, self->saved_file);
+	ASSERT_LE(0, self->saved_total);
+	ASSERT_EQ(0, set_param("max_pages_per_file", NR_PAGES));
 }
 
 FIXTURE_TEARDOWN(limit)
 {
-	if (self->saved >= 0)
-		set_max_pages(self->saved);
+	if (self->saved_file >= 0)
+		set_param("max_pages_per_file", self->saved_file);
+	if (self->saved_total >= 0)
+		set_param("max_pages_total", self->saved_total);
 	ctx_fini(&self->ctx);
 }
 
@@ -610,6 +628,175 @@ TEST_F(limit, counts_all_sessions)
 				     GUP_API_PUP_FAST, 0, &d, NULL));
 		close(fd);
 	}
+}
+
+/*
+ * Upstream's calls, the long-term test and GUP_BENCH count against the
+ * same limit as sessions: a file holding 3 of 4 pages gets no more.
+ */
+TEST_F(limit, counts_every_path)
+{
+	struct pin_longterm_test lt = {
+		.addr = base(&self->ctx),
+		.size = 2 * page_size,
+	};
+	struct ctx *c = &self->ctx;
+	uint32_t id;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, 3 * page_size, GUP_API_PUP_FAST,
+			     0, &id, NULL));
+	ASSERT_EQ(-E2BIG, upstream(c, PIN_BASIC_TEST, 0, 2 * page_size));
+	ASSERT_EQ(-E2BIG, upstream(c, GUP_FAST_BENCHMARK, 0, 2 * page_size));
+	ASSERT_EQ(-1, ioctl(c->fd, PIN_LONGTERM_TEST_START, &lt));
+	ASSERT_EQ(E2BIG, errno);
+	ASSERT_EQ(-E2BIG, bench(c, 1, 2 * page_size));
+	/* One page is left, and each path may take it. */
+	ASSERT_EQ(0, upstream(c, PIN_BASIC_TEST, 0, page_size));
+	ASSERT_EQ(0, bench(c, 1, page_size));
+	lt.size = page_size;
+	ASSERT_EQ(0, ioctl(c->fd, PIN_LONGTERM_TEST_START, &lt));
+	ASSERT_EQ(-E2BIG, gup_pin(c->fd, c->addr, page_size, GUP_API_PUP, 0,
+				  &id, NULL));
+	ASSERT_EQ(0, ioctl(c->fd, PIN_LONGTERM_TEST_STOP));
+}
+
+/* max_pages_total bounds what all files hold together. */
+TEST_F(limit, module_wide)
+{
+	struct ctx *c = &self->ctx;
+	uint32_t a, b;
+	int fd;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, set_param("max_pages_total", NR_PAGES));
+	fd = gup_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, 3 * page_size, GUP_API_PUP_FAST,
+			     0, &a, NULL));
+	ASSERT_EQ(-E2BIG, gup_pin(fd, c->addr, 2 * page_size,
+				  GUP_API_PUP_FAST, 0, &b, NULL));
+	ASSERT_EQ(-E2BIG, upstream(c, GUP_FAST_BENCHMARK, 0, 2 * page_size));
+	ASSERT_EQ(0, gup_pin(fd, c->addr, page_size, GUP_API_PUP_FAST, 0, &b,
+			     NULL));
+	/* Closing a file gives its pages back to the others. */
+	close(fd);
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, page_size, GUP_API_PUP, 0, &b,
+			     NULL));
+}
+
+/* The limits take 1..2^20: the arrays they size stay far below INT_MAX. */
+TEST_F(limit, params_bounded)
+{
+	static const char * const params[] = {
+		"max_pages_per_file", "max_pages_total",
+	};
+	unsigned int i;
+
+	RETURN_IF_SETUP_SKIPPED();
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
+		ASSERT_EQ(-EINVAL, set_param(params[i], 0));
+		ASSERT_EQ(-EINVAL, set_param(params[i], (1LL << 20) + 1));
+		ASSERT_EQ(-EINVAL, set_param(params[i], 1LL << 40));
+		ASSERT_EQ(0, set_param(params[i], 1LL << 20));
+		ASSERT_EQ(1LL << 20, gup_param(params[i]));
+	}
+}
+
+/* Ids are not reused at once: a stale id names nobody's new session. */
+TEST_F(limit, ids_not_reused)
+{
+	struct ctx *c = &self->ctx;
+	uint32_t a, b;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, page_size, GUP_API_PUP_FAST, 0,
+			     &a, NULL));
+	ASSERT_EQ(0, gup_unpin(c->fd, a, GUP_UNPIN_PLAIN));
+	ASSERT_EQ(0, gup_pin(c->fd, c->addr, page_size, GUP_API_PUP_FAST, 0,
+			     &b, NULL));
+	ASSERT_NE(a, b);
+	ASSERT_EQ(-EINVAL, gup_unpin(c->fd, a, GUP_UNPIN_PLAIN));
+	ASSERT_EQ(0, gup_unpin(c->fd, b, GUP_UNPIN_PLAIN));
+}
+
+/*
+ * One page pinned through many mappings from several files: the module-wide
+ * bound stops the pins long before the page's refcount nears 2^31, where
+ * try_grab_folio() WARNs. 2^20 pins of a small folio add 2^30.
+ */
+#define MAPPINGS	60000
+#define FILES		3
+
+FIXTURE(bound)
+{
+};
+
+FIXTURE_SETUP(bound)
+{
+}
+
+FIXTURE_TEARDOWN(bound)
+{
+}
+
+/* 2^20 pins and 60,000 mappings: minutes on a KASAN kernel under TCG. */
+TEST_F_TIMEOUT(bound, one_page_pinned_to_the_bound, 600)
+{
+	struct gup_page_state before, after;
+	long long total, sessions = 0;
+	int fds[FILES], memfd, f, ret;
+	char *area;
+	uint32_t id;
+	size_t i;
+
+	total = gup_param("max_pages_total");
+	for (f = 0; f < FILES; f++) {
+		fds[f] = gup_open();
+		if (gup_open_skip(fds[f]))
+			SKIP(return, "%s", gup_open_skip(fds[f]));
+		ASSERT_LE(0, fds[f]);
+	}
+	ASSERT_LT(0, total);
+	memfd = memfd_create("one_page", 0);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, page_size));
+	area = mmap(NULL, MAPPINGS * page_size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	for (i = 0; i < MAPPINGS; i++)
+		ASSERT_NE(MAP_FAILED, mmap(area + i * page_size, page_size,
+					   PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_FIXED, memfd, 0));
+	/* Every mapping faulted in first: each holds a reference. */
+	area[0] = 1;
+	for (i = 1; i < MAPPINGS; i++)
+		ASSERT_EQ(1, *(volatile char *)(area + i * page_size));
+	ASSERT_EQ(0, gup_state_addr(fds[0], area, &before, 1));
+	ASSERT_EQ(0, before.order);
+
+	for (;;) {
+		ret = gup_pin(fds[sessions % FILES], area, MAPPINGS * page_size,
+			      GUP_API_PUP_FAST, 0, &id, NULL);
+		if (ret)
+			break;
+		sessions++;
+	}
+	ASSERT_EQ(-E2BIG, ret);
+	ASSERT_EQ(total / MAPPINGS, sessions);
+	ASSERT_EQ(0, gup_state_addr(fds[0], area, &after, 1));
+	ASSERT_EQ(before.refcount + sessions * MAPPINGS * GUP_BIAS,
+		  after.refcount);
+
+	for (f = 0; f < FILES; f++)
+		close(fds[f]);
+	f = gup_open();
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, gup_state_addr(f, area, &after, 1));
+	ASSERT_EQ(before.refcount, after.refcount);
+	close(f);
+	munmap(area, MAPPINGS * page_size);
+	close(memfd);
 }
 
 TEST_HARNESS_MAIN

@@ -78,6 +78,9 @@ FIXTURE_TEARDOWN(dirty)
 	free(self->old);
 }
 
+/* Not an unpin way of the ABI: the session is left to close(). */
+#define UNPIN_BY_CLOSE	GUP_UNPIN_NR
+
 /* The device writes pages 1 and 3 (of the first four). */
 static bool device_writes(size_t page)
 {
@@ -104,6 +107,7 @@ static bool expect_dirty(enum mem_kind kind, unsigned int how,
 		marked = true;
 		break;
 	case GUP_UNPIN_DEVICE_DIRTY:
+	case UNPIN_BY_CLOSE:
 		for (j = 0; j < NR_PAGES; j++)
 			if (device_writes(j) && head[j] == head[i])
 				marked = true;
@@ -223,7 +227,13 @@ static void run_case(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, gup_state(self->fd, self->id, 0, ps, nr));
 	for (i = 0; i < nr; i++)
 		head[i] = ps[i].pfn & ~((1ULL << ps[i].order) - 1);
-	ASSERT_EQ(0, gup_unpin(self->fd, self->id, how));
+	if (how == UNPIN_BY_CLOSE) {
+		close(self->fd);
+		self->fd = gup_open();
+		ASSERT_LE(0, self->fd);
+	} else {
+		ASSERT_EQ(0, gup_unpin(self->fd, self->id, how));
+	}
 	self->id = 0;
 	for (i = 0; i < nr; i++) {
 		unsigned int order = ps[i].order;
@@ -284,6 +294,15 @@ TEST_F(dirty, unpin_device_dirty)
 }
 
 /* Negative control: a plain unpin loses the device's data on a disk. */
+/*
+ * Closing the file with the session held marks what the device wrote, as
+ * the per-page way does: nothing it wrote is lost.
+ */
+TEST_F(dirty, close_dirties_device_writes)
+{
+	run_case(_metadata, self, variant->kind, UNPIN_BY_CLOSE);
+}
+
 TEST_F(dirty, unpin_plain_loses)
 {
 	run_case(_metadata, self, variant->kind, GUP_UNPIN_PLAIN);

@@ -359,23 +359,29 @@ TEST_F(pin, close_releases)
  */
 TEST_F(pin, write_pin_coherent)
 {
-	struct gup_page_state pinned, mapped;
+	struct gup_page_state pinned[2], mapped[2];
 	char *user = self->mem.addr;
 	char buf[64];
 	uint32_t id;
+	int i;
 
 	RETURN_IF_SETUP_SKIPPED();
-	ASSERT_EQ(0, gup_pin(self->fd, user, page_size, GUP_API_PUP_FAST,
+	/* Two pages: in a THP the second is a tail page. */
+	ASSERT_EQ(0, gup_pin(self->fd, user, 2 * page_size, GUP_API_PUP_FAST,
 			     GUP_PIN_WRITE, &id, NULL));
-	ASSERT_EQ(0, gup_state(self->fd, id, 0, &pinned, 1));
-	ASSERT_EQ(0, gup_state_addr(self->fd, user, &mapped, 1));
-	ASSERT_EQ(pinned.pfn, mapped.pfn);
-	ASSERT_EQ(0, pinned.flags & GUP_PS_ZERO_PAGE);
-	if (mem_private(variant->kind)) {
-		ASSERT_EQ(GUP_PS_ANON | GUP_PS_ANON_EXCLUSIVE,
-			  pinned.flags & (GUP_PS_ANON | GUP_PS_ANON_EXCLUSIVE));
-	} else {
-		ASSERT_EQ(0, pinned.flags & GUP_PS_ANON);
+	ASSERT_EQ(0, gup_state(self->fd, id, 0, pinned, 2));
+	ASSERT_EQ(0, gup_state_addr(self->fd, user, mapped, 2));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pinned[i].pfn, mapped[i].pfn);
+		ASSERT_EQ(0, pinned[i].flags & GUP_PS_ZERO_PAGE);
+		if (mem_private(variant->kind)) {
+			ASSERT_EQ(GUP_PS_ANON | GUP_PS_ANON_EXCLUSIVE,
+				  pinned[i].flags &
+				  (GUP_PS_ANON | GUP_PS_ANON_EXCLUSIVE))
+				TH_LOG("page %d", i);
+		} else {
+			ASSERT_EQ(0, pinned[i].flags & GUP_PS_ANON);
+		}
 	}
 
 	memcpy(user, "written by user space", 22);
