@@ -119,8 +119,13 @@ checkpatch_test()
 	fi
 }
 
+# A run in which nothing passed proves nothing: it fails.
 closing_line()
 {
+	if ((passed == 0 && failed == 0)); then
+		echo "# run_tests: nothing passed: counted as one failure"
+		failed=1
+	fi
 	printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 	((failed == 0))
 }

@@ -19,9 +19,20 @@
 
 extern size_t page_size;
 
+/*
+ * In the suite's own guest (tools/vm/init exports GUP_VM=1) the set-up is
+ * the suite's: the device, THP, hugetlb pages and the test file system are
+ * there by construction, so their absence is a failure there and a skip,
+ * with its reason, on a host someone else set up.
+ */
+bool in_suite_guest(void);
+
 /* The device; GUP_TEST_DEV overrides the path. Returns fd or -errno. */
 int gup_open(void);
-/* Why gup_open()'s result means skip rather than fail; NULL if it does not. */
+/*
+ * Why gup_open()'s result means skip rather than fail; NULL if it does not
+ * (and never for a missing device in the suite's guest).
+ */
 const char *gup_open_skip(int ret);
 
 /*
@@ -73,7 +84,8 @@ struct mem {
 
 /*
  * Maps at least nr_pages of kind, faulted in (written where the kind allows,
- * read otherwise). Returns 0, or KSFT_SKIP with why filled in, or -1 with why.
+ * read otherwise). Returns 0, or KSFT_SKIP with why filled in, or -1 with why;
+ * in the suite's guest, what would be a skip is -1.
  */
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages,
 	      char *why, size_t why_len);

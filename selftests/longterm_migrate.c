@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +54,19 @@ FIXTURE_TEARDOWN(migrate)
 	mem_teardown(&self->mem);
 }
 
+static bool booted_with_movablecore(void)
+{
+	char cmdline[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(cmdline, sizeof(cmdline), f))
+			cmdline[0] = 0;
+		fclose(f);
+	}
+	return strstr(cmdline, "movablecore=") || strstr(cmdline, "kernelcore=");
+}
+
 TEST_F(migrate, out_of_movable)
 {
 	unsigned int flags = pin_flags_allowed(variant->kind,
@@ -65,9 +79,14 @@ TEST_F(migrate, out_of_movable)
 
 	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
-	if (!(before.flags & GUP_PS_MOVABLE))
+	/* Booted for it (movablecore=), the page must be movable. */
+	if (!(before.flags & GUP_PS_MOVABLE)) {
+		ASSERT_FALSE(booted_with_movablecore())
+			TH_LOG("booted with movablecore=, the page is in zone %u",
+			       before.zone);
 		SKIP(return, "the page is not in ZONE_MOVABLE (zone %u): boot with movablecore=",
 		     before.zone);
+	}
 	if ((before.flags & GUP_PS_HUGETLB) &&
 	    kernel_expect()->longterm_movable_hugetlb_warns)
 		SKIP(return, "this kernel WARNs instead of migrating a movable hugetlb page (follow_hugetlb_page(), before v6.6)");

@@ -64,12 +64,16 @@ contains()
 run_test()
 {
 	local name=$1 kind=$2 line totals="" rc p=0 f=0 s=0 why=""
+	local plan="" ran=0
 	shift 2
 
 	num=$((num + 1))
 	while IFS= read -r line || [[ -n $line ]]; do
 		printf '  %s\n' "$line"
 		[[ $line != "# Totals: "* ]] || totals=$line
+		[[ -n $plan || ! $line =~ ^1\.\.([0-9]+)$ ]] ||
+			plan=${BASH_REMATCH[1]}
+		[[ ! $line =~ ^(not\ )?ok\ [0-9]+ ]] || ran=$((ran + 1))
 	done < <(rc=0; "$@" </dev/null 2>&1 || rc=$?; echo "$rc" >"$rcfile")
 	rc=$(<"$rcfile")
 
@@ -94,6 +98,10 @@ run_test()
 		f=1 why="killed by signal $((rc - 128)), no Totals line"
 	else
 		f=1 why="exit status $rc, no Totals line"
+	fi
+	# A KTAP program must report as many results as it planned.
+	if [[ $kind == harness && -n $plan ]] && ((ran != plan)); then
+		f=$((f + 1)) why="${why:+$why; }planned $plan results, reported $ran"
 	fi
 
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
