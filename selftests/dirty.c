@@ -87,6 +87,11 @@ static bool device_writes(size_t page)
 	return page == 1 || page == 3;
 }
 
+static bool mem_is_shmem(enum mem_kind kind)
+{
+	return kind == MEM_MEMFD || kind == MEM_MEMFD_THP;
+}
+
 /*
  * Whether page @i is dirty after unpinning with @how, the device having
  * written device_writes(): the rule under test. A folio has one dirty flag:
@@ -113,7 +118,7 @@ static bool expect_dirty(enum mem_kind kind, unsigned int how,
 				marked = true;
 		break;
 	}
-	if (kind == MEM_MEMFD || kind == MEM_MEMFD_THP)
+	if (mem_is_shmem(kind))
 		return true;
 	return marked;
 }
@@ -222,6 +227,16 @@ static void run_case(struct __test_metadata *_metadata,
 			assert_disk(_metadata, m, i, OLD);
 		}
 	}
+
+	/*
+	 * An anonymous page is clean until marked: the unpin's marking is
+	 * what the rows below see. (tmpfs is dirty from its first write on,
+	 * so its rows check the counts and the data only.)
+	 */
+	for (i = 0; !file && !mem_is_shmem(kind) && i < nr; i++)
+		ASSERT_FALSE(page_dirty(_metadata, self->fd,
+					m->addr + i * page_size))
+			TH_LOG("anonymous page %zu dirty before the unpin", i);
 
 	/* 5. The unpin decides. */
 	ASSERT_EQ(0, gup_state(self->fd, self->id, 0, ps, nr));

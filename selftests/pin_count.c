@@ -308,12 +308,13 @@ TEST_F(pin, vmstat_counts)
 /* A test that dies with pins held leaks nothing: close releases it all. */
 TEST_F(pin, close_releases)
 {
-	struct gup_page_state before[NR_PINNED], after[NR_PINNED];
+	struct gup_page_state before[NR_PINNED], held[NR_PINNED];
+	struct gup_page_state after[NR_PINNED];
 	struct pin_longterm_test lt = {
 		.addr = (uintptr_t)self->mem.addr,
 		.size = NR_PINNED * page_size,
 	};
-	long long acq0, rel0;
+	long long acq0, rel0, pins;
 	unsigned int i;
 	uint32_t id;
 	int fd;
@@ -340,6 +341,17 @@ TEST_F(pin, close_releases)
 	ASSERT_EQ(0, gup_pin(fd, self->mem.addr, NR_PINNED * page_size,
 			     GUP_API_GUP, self->pin_flags, &id, NULL));
 	ASSERT_EQ(0, ioctl(fd, PIN_LONGTERM_TEST_START, &lt));
+
+	/* Held before the close: else "restored" would prove nothing. */
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, held,
+				    NR_PINNED));
+	pins = (NR_PINS + 1) * NR_PINNED;
+	if (is_zero(&held[0]) && !kernel_expect()->zero_page_pins_counted)
+		pins = 0;
+	ASSERT_EQ(pins, vmstat("nr_foll_pin_acquired") - acq0);
+	for (i = 0; pins && i < NR_PINNED; i++)
+		ASSERT_TRUE(held[i].flags & GUP_PS_MAYBE_DMA_PINNED)
+			TH_LOG("page %u not dma-pinned before the close", i);
 	ASSERT_EQ(0, close(fd));
 
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, after,
