@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Upstream mode: tools/testing/selftests/vm/gup_test.c's behaviour and
- * output lines, so that scripts written for it keep working.
+ * Upstream mode: the command line and the output lines of upstream's
+ * gup_test selftest, so that scripts written for it keep working. The
+ * behaviour is upstream's; the code is this project's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +21,35 @@
 #define KSFT_SKIP	4
 #define MB		(1UL << 20)
 
-struct upstream_thread {
+/* Upstream's commands, by the names its output uses. */
+struct upstream_command {
+	unsigned long cmd;
+	const char *name;
+	bool timed;	/* prints get/put times, once per repeat */
+};
+
+static const struct upstream_command commands[] = {
+	{ GUP_FAST_BENCHMARK,		"GUP_FAST_BENCHMARK",		true },
+	{ PIN_FAST_BENCHMARK,		"PIN_FAST_BENCHMARK",		true },
+	{ PIN_LONGTERM_BENCHMARK,	"PIN_LONGTERM_BENCHMARK",	true },
+	{ GUP_BASIC_TEST,		"GUP_BASIC_TEST",		false },
+	{ PIN_BASIC_TEST,		"PIN_BASIC_TEST",		false },
+	{ DUMP_USER_PAGES_TEST,		"DUMP_USER_PAGES_TEST",		false },
+};
+
+static const struct upstream_command unknown_command = {
+	0, "Unknown command", false
+};
+
+struct worker {
 	const struct upstream_options *u;
+	const struct upstream_command *c;
 	int fd;
 	pthread_t tid;
 };
 
-static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Workers print whole lines, one at a time. */
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void upstream_defaults(struct upstream_options *u)
 {
@@ -41,131 +65,129 @@ void upstream_defaults(struct upstream_options *u)
 	u->file = "/dev/zero";
 }
 
-static const char *cmd_name(unsigned long cmd)
+static const struct upstream_command *command_of(unsigned long cmd)
 {
-	switch (cmd) {
-	case GUP_FAST_BENCHMARK:
-		return "GUP_FAST_BENCHMARK";
-	case PIN_FAST_BENCHMARK:
-		return "PIN_FAST_BENCHMARK";
-	case PIN_LONGTERM_BENCHMARK:
-		return "PIN_LONGTERM_BENCHMARK";
-	case GUP_BASIC_TEST:
-		return "GUP_BASIC_TEST";
-	case PIN_BASIC_TEST:
-		return "PIN_BASIC_TEST";
-	case DUMP_USER_PAGES_TEST:
-		return "DUMP_USER_PAGES_TEST";
-	}
-	return "Unknown command";
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].cmd == cmd)
+			return &commands[i];
+	return &unknown_command;
 }
 
-static bool is_benchmark(unsigned long cmd)
+/*
+ * One line per call: the times of a timed command, "done" of the others;
+ * either says when the module did less than asked.
+ */
+static void report(const struct worker *w, const struct gup_test *res)
 {
-	return cmd == GUP_FAST_BENCHMARK || cmd == PIN_FAST_BENCHMARK ||
-	       cmd == PIN_LONGTERM_BENCHMARK;
-}
+	bool short_of = res->size != w->u->size;
 
-/* One ioctl on a private copy: the module writes the times into it. */
-static void gup_once(const struct upstream_thread *t, struct gup_test *gup)
-{
-	*gup = t->u->gup;
-	gup->size = t->u->size;
-	if (ioctl(t->fd, t->u->cmd, gup)) {
-		perror("ioctl");
-		exit(1);
-	}
-}
-
-static void *gup_thread(void *arg)
-{
-	const struct upstream_thread *t = arg;
-	const struct upstream_options *u = t->u;
-	struct gup_test gup;
-	int i;
-
-	if (!is_benchmark(u->cmd)) {
-		gup_once(t, &gup);
-		pthread_mutex_lock(&print_lock);
-		printf("%s: done\n", cmd_name(u->cmd));
-		if (gup.size != u->size)
+	pthread_mutex_lock(&output_lock);
+	if (w->c->timed) {
+		printf("%s: Time: get:%llu put:%llu us%s", w->c->name,
+		       (unsigned long long)res->get_delta_usec,
+		       (unsigned long long)res->put_delta_usec,
+		       short_of ? ", truncated" : "");
+		if (short_of)
+			printf(" (size: %llu)", (unsigned long long)res->size);
+		putchar('\n');
+	} else {
+		printf("%s: done\n", w->c->name);
+		if (short_of)
 			printf("Truncated (size: %llu)\n",
-			       (unsigned long long)gup.size);
-		pthread_mutex_unlock(&print_lock);
-		return NULL;
+			       (unsigned long long)res->size);
 	}
-	for (i = 0; i < u->repeats; i++) {
-		gup_once(t, &gup);
-		pthread_mutex_lock(&print_lock);
-		printf("%s: Time: get:%llu put:%llu us", cmd_name(u->cmd),
-		       (unsigned long long)gup.get_delta_usec,
-		       (unsigned long long)gup.put_delta_usec);
-		if (gup.size != u->size)
-			printf(", truncated (size: %llu)",
-			       (unsigned long long)gup.size);
-		printf("\n");
-		pthread_mutex_unlock(&print_lock);
+	pthread_mutex_unlock(&output_lock);
+}
+
+static void *worker_run(void *arg)
+{
+	const struct worker *w = arg;
+	int calls = w->c->timed ? w->u->repeats : 1;
+	struct gup_test res;
+
+	while (calls-- > 0) {
+		/* The module writes its results into the argument. */
+		res = w->u->gup;
+		res.size = w->u->size;
+		if (ioctl(w->fd, w->u->cmd, &res)) {
+			perror("ioctl");
+			exit(1);
+		}
+		report(w, &res);
 	}
 	return NULL;
 }
 
-int upstream_run(struct upstream_options *u)
+/*
+ * Maps the file as asked, sets THP as asked and, unless -z leaves it to
+ * the gup calls (FOLL_TOUCH), faults every page in. NULL on failure.
+ */
+static char *map_area(struct upstream_options *u)
 {
-	struct upstream_thread *threads;
-	int file_fd, gup_fd, i, err;
 	long page = getpagesize();
 	unsigned long off;
-	char *p;
+	char *area;
+	int fd;
 
-	file_fd = open(u->file, O_RDWR | O_CREAT, 0600);
-	if (file_fd < 0) {
+	fd = open(u->file, O_RDWR | O_CREAT, 0600);
+	if (fd < 0) {
 		perror("open");
-		return 1;
+		return NULL;
 	}
-	u->gup.nr_pages_per_call = u->nr_pages_per_call;
-	if (u->write)
-		u->gup.gup_flags |= GUP_TEST_FOLL_WRITE;
-
-	gup_fd = bench_open();
-	if (gup_fd < 0)
-		return KSFT_SKIP;
-
-	p = mmap(NULL, u->size, PROT_READ | PROT_WRITE, u->map_flags,
-		 file_fd, 0);
-	if (p == MAP_FAILED) {
+	area = mmap(NULL, u->size, PROT_READ | PROT_WRITE, u->map_flags, fd,
+		    0);
+	close(fd);
+	if (area == MAP_FAILED) {
 		perror("mmap");
-		return 1;
+		return NULL;
 	}
-	u->gup.addr = (unsigned long)p;
-	if (u->thp == 1)
-		madvise(p, u->size, MADV_HUGEPAGE);
-	else if (u->thp == 0)
-		madvise(p, u->size, MADV_NOHUGEPAGE);
-
-	/* -z leaves faulting in to gup itself, to compare the two ways. */
+	if (u->thp >= 0)
+		madvise(area, u->size, u->thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	if (u->touch)
 		u->gup.gup_flags |= GUP_TEST_FOLL_TOUCH;
 	else
 		for (off = 0; off < u->size; off += page)
-			p[off] = 0;
+			area[off] = 0;
+	return area;
+}
 
-	threads = calloc(u->nr_threads, sizeof(*threads));
-	if (!threads) {
+int upstream_run(struct upstream_options *u)
+{
+	struct worker *workers;
+	int fd, i, err;
+	char *area;
+
+	u->gup.nr_pages_per_call = u->nr_pages_per_call;
+	if (u->write)
+		u->gup.gup_flags |= GUP_TEST_FOLL_WRITE;
+	fd = bench_open();
+	if (fd < 0)
+		return KSFT_SKIP;
+	area = map_area(u);
+	if (!area)
+		return 1;
+	u->gup.addr = (unsigned long)area;
+
+	workers = calloc(u->nr_threads, sizeof(*workers));
+	if (!workers) {
 		perror("calloc");
 		return 1;
 	}
 	for (i = 0; i < u->nr_threads; i++) {
-		threads[i].u = u;
-		threads[i].fd = gup_fd;
-		err = pthread_create(&threads[i].tid, NULL, gup_thread,
-				     &threads[i]);
+		workers[i].u = u;
+		workers[i].c = command_of(u->cmd);
+		workers[i].fd = fd;
+		err = pthread_create(&workers[i].tid, NULL, worker_run,
+				     &workers[i]);
 		if (err) {
 			fprintf(stderr, "pthread_create: %s\n", strerror(err));
 			return 1;
 		}
 	}
 	for (i = 0; i < u->nr_threads; i++)
-		pthread_join(threads[i].tid, NULL);
-	free(threads);
+		pthread_join(workers[i].tid, NULL);
+	free(workers);
 	return 0;
 }
