@@ -34,7 +34,8 @@ usage: ./run_tests.sh [OPTION]...
                                          kmemleak and the other checkers
   --matrix             every kernel of the matrix: ${MATRIX[*]}
   --check              what make check runs: the runner's and gup_benchmark's
-                       own tests, then the suite on --matrix (or on --kdir)
+                       own tests, checkpatch, the mutation check (on
+                       debian-6.1), then the suite on --matrix (or on --kdir)
   --mainline X.Y       build linux-source-X.Y for the mainline targets
                        (default: the newest; GUP_KSRC_VERSION sets it too)
   --kdir KDIR          build the module against KDIR and, with no --kernel,
@@ -428,6 +429,11 @@ main()
 		count "$logs/runner.log" vm-runner
 		host_tests
 		checkpatch_test
+		# On one kernel: proof that the suite fails a wrong module.
+		"$top/tools/mutation-check" \
+			"$("$VM_DIR/fetch-kernel" 6.1)/build" |
+			tee "$logs/mutation.log" || true
+		count "$logs/mutation.log" mutation-check
 	fi
 
 	for name in "${targets[@]}"; do

@@ -7,7 +7,7 @@
 #
 #   build  compiler, make, perl, the static libraries of gup_benchmark and
 #          of upstream's cow and gup_longterm (liburing), rsync for
-#          kselftest's install, and the
+#          kselftest's install, patch for the mutation check, and the
 #          kernel source (unless KSRC is set); kernel headers are not
 #          installed: tools/vm/fetch-kernel unpacks them into the cache
 #   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils, zstd
@@ -110,7 +110,7 @@ deps_main()
 	for arg in "$@"; do
 		case $arg in
 		build)
-			pkgs+=(make gcc libc6-dev perl xz-utils rsync
+			pkgs+=(make gcc libc6-dev perl xz-utils rsync patch
 			       libjson-c-dev libnuma-dev liburing-dev)
 			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1)
 			;;
