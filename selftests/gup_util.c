@@ -217,6 +217,91 @@ long long gup_param(const char *param)
 	return val;
 }
 
+int gup_set_param(const char *param, long long val)
+{
+	char path[PATH_MAX];
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/gup_test/parameters/%s",
+		 param);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%lld\n", val) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+long long meminfo(const char *name)
+{
+	size_t len = strlen(name);
+	long long val = -1;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, len) && line[len] == ':') {
+			val = strtoll(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* Open files of gup_test; -1 if /sys/module does not say. */
+static long long gup_module_refcnt(void)
+{
+	long long val = -1;
+	FILE *f;
+
+	f = fopen("/sys/module/gup_test/refcnt", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+void pin_ledger_read(struct pin_ledger *l)
+{
+	l->acquired = vmstat("nr_foll_pin_acquired");
+	l->released = vmstat("nr_foll_pin_released");
+	l->hugetlb_free = meminfo("HugePages_Free");
+}
+
+int pin_ledger_check(const struct pin_ledger *before, char *why,
+		     size_t why_len)
+{
+	struct pin_ledger now;
+	long long refcnt;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		refcnt = gup_module_refcnt();
+		pin_ledger_read(&now);
+		if (refcnt <= 0 &&
+		    now.acquired - before->acquired ==
+		    now.released - before->released &&
+		    now.hugetlb_free == before->hugetlb_free)
+			return 0;
+		usleep(100000);
+	}
+	snprintf(why, why_len,
+		 "gup_test open %lld times; pins acquired %lld, released %lld; hugetlb free %lld, was %lld",
+		 refcnt, now.acquired - before->acquired,
+		 now.released - before->released, now.hugetlb_free,
+		 before->hugetlb_free);
+	return -1;
+}
+
 bool mem_private(enum mem_kind kind)
 {
 	return kind != MEM_MEMFD && kind != MEM_MEMFD_THP &&

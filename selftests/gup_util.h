@@ -27,6 +27,15 @@ extern size_t page_size;
  */
 bool in_suite_guest(void);
 
+/*
+ * A diagnostic line from a harness test: flushed, since the test's process
+ * ends with _exit() and would drop what stdio still holds.
+ */
+#define gup_report(fmt, ...) do {					\
+	ksft_print_msg(fmt, ##__VA_ARGS__);				\
+	fflush(stdout);							\
+} while (0)
+
 /* The device; GUP_TEST_DEV overrides the path. Returns fd or -errno. */
 int gup_open(void);
 /*
@@ -59,6 +68,31 @@ long long vmstat(const char *name);
 
 /* A module parameter of gup_test; -1 if it cannot be read. */
 long long gup_param(const char *param);
+/* A field of /proc/meminfo, in its unit (kB, pages); -1 if absent. */
+long long meminfo(const char *name);
+
+/* Sets a module parameter of gup_test: 0 or -errno. */
+int gup_set_param(const char *param, long long val);
+
+/*
+ * What a program that pins must leave behind when it has closed its files:
+ * no gup_test file open (the module's refcount, when /sys/module tells),
+ * as many pins released as acquired (nr_foll_pin_*), every hugetlb page it
+ * took back in the pool. Read one before, check against it after.
+ */
+struct pin_ledger {
+	long long acquired;
+	long long released;
+	long long hugetlb_free;
+};
+
+void pin_ledger_read(struct pin_ledger *l);
+/*
+ * 0 if balanced; -1 with why filled in if not. Waits up to 10 s for files
+ * that exiting children still hold.
+ */
+int pin_ledger_check(const struct pin_ledger *before, char *why,
+		     size_t why_len);
 
 enum mem_kind {
 	MEM_ANON,		/* anonymous, 4 KiB pages */
