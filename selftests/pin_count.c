@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -428,6 +429,69 @@ TEST_F(pin, longterm_test_read)
 	ASSERT_EQ(0, memcmp(buf, self->mem.addr, size));
 	ASSERT_EQ(0, ioctl(self->fd, PIN_LONGTERM_TEST_STOP));
 	free(buf);
+}
+
+/*
+ * A zero_page row alone cannot tell a kernel that does not count zero-page
+ * pins from a module that pins nothing; a range that mixes zero pages with
+ * written pages can. The session holds the zero page itself where nothing
+ * was written, and the counters move by exactly the pages the kernel
+ * counts: all four where zero-page pins count, the two written ones where
+ * they do not.
+ */
+TEST(zero_page_mixed)
+{
+	static const unsigned int apis[] = { GUP_API_PUP, GUP_API_PUP_FAST };
+	struct gup_page_state before[4], held[4], want;
+	long long acq0, rel0, pins;
+	unsigned int a, i;
+	char *addr;
+	uint64_t nr;
+	uint32_t id;
+	int fd;
+
+	fd = gup_open();
+	if (gup_open_skip(fd))
+		SKIP(return, "%s", gup_open_skip(fd));
+	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-fd));
+	addr = mmap(NULL, 4 * page_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, addr);
+	madvise(addr, 4 * page_size, MADV_NOHUGEPAGE);
+	for (i = 0; i < 4; i++) {
+		if (i & 1)
+			addr[i * page_size] = 1;
+		else
+			(void)*(volatile char *)(addr + i * page_size);
+	}
+	ASSERT_EQ(0, gup_state_addr(fd, addr, before, 4));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(i & 1 ? 0 : GUP_PS_ZERO_PAGE,
+			  before[i].flags & GUP_PS_ZERO_PAGE)
+			TH_LOG("page %u", i);
+
+	pins = kernel_expect()->zero_page_pins_counted ? 4 : 2;
+	for (a = 0; a < ARRAY_SIZE(apis); a++) {
+		acq0 = vmstat("nr_foll_pin_acquired");
+		rel0 = vmstat("nr_foll_pin_released");
+		ASSERT_EQ(0, gup_pin(fd, addr, 4 * page_size, apis[a], 0, &id,
+				     &nr));
+		ASSERT_EQ(4, nr);
+		ASSERT_EQ(pins, vmstat("nr_foll_pin_acquired") - acq0)
+			TH_LOG("%s", api_name(apis[a]));
+		ASSERT_EQ(0, gup_state(fd, id, 0, held, 4));
+		for (i = 0; i < 4; i++) {
+			expect_pinned(&before[i], 1, &want);
+			assert_counts(_metadata, api_name(apis[a]), i, &want,
+				      &held[i]);
+			ASSERT_EQ(before[i].flags & GUP_PS_ZERO_PAGE,
+				  held[i].flags & GUP_PS_ZERO_PAGE);
+		}
+		ASSERT_EQ(0, gup_unpin(fd, id, GUP_UNPIN_PLAIN));
+		ASSERT_EQ(pins, vmstat("nr_foll_pin_released") - rel0);
+	}
+	munmap(addr, 4 * page_size);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
