@@ -86,7 +86,7 @@ USAGE_ERRORS=(
 
 HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + ${#QUOTE_LINES[@]} + 4 + \
 	       ${#KVM_CASES[@]} + 1 + 3 + ${#USAGE_ERRORS[@]} + 2 ))
-GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 + ${#BAD_LINES[@]} + 2 ))
+GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 + ${#BAD_LINES[@]} + 2 + 3 ))
 
 num=0 pass=0 fail=0 skip=0
 tmp=""
@@ -415,6 +415,23 @@ test_guest_no_boot()
 		   $(<"$tmp/err") != *$'"'"'\n'"'"'* ]]'
 }
 
+# A guest whose init has not said "booted" in time is booted once more,
+# and a second miss is a failure that says so (0 s: neither can make it).
+test_guest_boot_retry()
+{
+	local rc start
+
+	start=$SECONDS
+	rc=$(guest "$tmp/out" "$tmp/err" --boot-timeout 0 -- true)
+	expect "guest: init not started in time, twice, fails the run" \
+		'[[ $rc -eq 125 && $((SECONDS - start)) -lt 30 ]]'
+	check "guest: a late boot is tried once more" \
+		grep -q '^vm: init did not start in 0 s (last: .*); booting again$' \
+		"$tmp/err"
+	check "guest: a second late boot is reported" \
+		grep -qx 'vm: init did not start in 0 s, twice' "$tmp/err"
+}
+
 main()
 {
 	local host_only=0 ko=$REPO_DIR/build/plant_warn/plant_warn.ko plan
@@ -447,6 +464,7 @@ main()
 		test_guest_planted_reports
 		test_guest_insmod_failure "$ko"
 		test_guest_no_boot
+		test_guest_boot_retry
 	fi
 	if ((num != plan)); then
 		echo "# planned $plan tests but ran $num"
