@@ -34,8 +34,8 @@ usage: ./run_tests.sh [OPTION]...
                                          kmemleak and the other checkers
   --matrix             every kernel of the matrix: ${MATRIX[*]}
   --check              what make check runs: the runner's and gup_benchmark's
-                       own tests, checkpatch, the mutation check (on
-                       debian-6.1), then the suite on --matrix (or on --kdir)
+                       own tests, checkpatch, then on --matrix (or on --kdir)
+                       the suite and the mutation check of each kernel
   --mainline X.Y       build linux-source-X.Y for the mainline targets
                        (default: the newest; GUP_KSRC_VERSION sets it too)
   --kdir KDIR          build the module against KDIR and, with no --kernel,
@@ -348,6 +348,12 @@ run_target()
 			"$log" "$t_kdir" "$t_kernel" "$t_modules"
 	fi
 	judge_klog "$log/klog" "$name"
+	# Proof, on this kernel, that the suite fails a wrong module.
+	if ((check)) && [[ $mode != native ]]; then
+		"$top/tools/mutation-check" "$t_kdir" |
+			tee "$log/mutation.log" || true
+		count "$log/mutation.log" mutation-check
+	fi
 }
 
 mode="" kernel="" kdir="" modules="" timeout=1800 runner_tests=0 mainline=""
@@ -429,11 +435,6 @@ main()
 		count "$logs/runner.log" vm-runner
 		host_tests
 		checkpatch_test
-		# On one kernel: proof that the suite fails a wrong module.
-		"$top/tools/mutation-check" \
-			"$("$VM_DIR/fetch-kernel" 6.1)/build" |
-			tee "$logs/mutation.log" || true
-		count "$logs/mutation.log" mutation-check
 	fi
 
 	for name in "${targets[@]}"; do
