@@ -656,6 +656,58 @@ out:
 	return ok;
 }
 
+/*
+ * Whether direct I/O pins user pages (FOLL_PIN, iov_iter_extract_pages(),
+ * v6.5 onwards for the block layer) or takes plain references (FOLL_GET):
+ * one O_DIRECT read of a page of the test filesystem into an anonymous
+ * page, and what nr_foll_pin_acquired says of it. The release comes at
+ * bio completion, which may run a little later. 1 or 0; -1 if it cannot
+ * be asked.
+ */
+static int probe_dio_pins(void)
+{
+	const char *dir = getenv("GUP_TEST_FS_DIR");
+	long long acq0, rel0, acq = -1, rel = -2;
+	char path[PATH_MAX];
+	int fd, tries;
+	ssize_t n;
+	char *p;
+
+	if (!dir)
+		return -1;
+	snprintf(path, sizeof(path), "%s/gup_probe.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		goto out;
+	p[0] = 1;
+	n = pwrite(fd, p, page_size, 0);
+	close(fd);
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (n != (ssize_t)page_size || fd < 0 || fsync(fd))
+		goto unmap;
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+	n = pread(fd, p, page_size, 0);
+	for (tries = 0; n == (ssize_t)page_size && tries < 100; tries++) {
+		acq = vmstat("nr_foll_pin_acquired") - acq0;
+		rel = vmstat("nr_foll_pin_released") - rel0;
+		if (acq == rel)
+			break;
+		usleep(10000);
+	}
+unmap:
+	munmap(p, page_size);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return acq == rel && (acq == 0 || acq == 1) ? (int)acq : -1;
+}
+
 const struct kernel_expect *kernel_expect(void)
 {
 	static struct kernel_expect k;
@@ -666,6 +718,7 @@ const struct kernel_expect *kernel_expect(void)
 	kernel_version(&k);
 	k.zero_page_pins_counted = probe_zero_page_pins_counted();
 	k.longterm_write_file_ok = probe_longterm_write_file_ok();
+	k.dio_pins = probe_dio_pins();
 	/*
 	 * "mm/gup: Retire follow_hugetlb_page()": v6.6. The version, since
 	 * the only probe would be the WARN itself, which fails the run.

@@ -186,6 +186,12 @@ struct kernel_expect {
 	 */
 	bool longterm_write_file_ok;
 	/*
+	 * Pins an O_DIRECT read takes per page of user memory: 1 where
+	 * direct I/O pins (FOLL_PIN, v6.5 for the block layer), 0 where it
+	 * takes plain references; -1 when there is no test filesystem.
+	 */
+	int dio_pins;
+	/*
 	 * FOLL_LONGTERM of a hugetlb page in ZONE_MOVABLE WARNs in
 	 * follow_hugetlb_page() and fails with -ENOMEM instead of migrating
 	 * (seen on 6.1.192; v6.6 retired follow_hugetlb_page()).

@@ -640,43 +640,6 @@ TEST_F(uring, exit_balances)
 }
 
 /*
- * Whether direct I/O into user memory pins (FOLL_PIN, counted in
- * nr_foll_pin_acquired) or takes FOLL_GET references (counted nowhere):
- * block direct I/O took references on 6.1 (iov_iter_get_pages2()) and pins
- * since (iov_iter_extract_pages()). Reads one page of @fd, opened
- * O_DIRECT, into a fresh anonymous page and watches the counter; waits for
- * the pin to be released, after the completion, so that it stays out of
- * what the caller counts next. Returns the pins per page read, or -errno.
- */
-static int probe_dio_pins(int fd)
-{
-	long long acq0, rel0, acq = 0, rel = 0;
-	ssize_t n;
-	int tries;
-	char *p;
-
-	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	p[0] = 1;
-	acq0 = vmstat("nr_foll_pin_acquired");
-	rel0 = vmstat("nr_foll_pin_released");
-	n = pread(fd, p, page_size, 0);
-	munmap(p, page_size);
-	if (n != (ssize_t)page_size)
-		return n < 0 ? -errno : -EIO;
-	for (tries = 0; tries < 100; tries++) {
-		acq = vmstat("nr_foll_pin_acquired") - acq0;
-		rel = vmstat("nr_foll_pin_released") - rel0;
-		if (acq == rel)
-			break;
-		usleep(10000);
-	}
-	return acq == rel && acq <= 1 ? (int)acq : -EPROTO;
-}
-
-/*
  * One read of len bytes at offset 0, into the registered buffer or not.
  * IOSQE_ASYNC issues it once, blocking, from io-wq: inline, with
  * IOCB_NOWAIT, a direct read may pin, give up with -EAGAIN and be issued
@@ -733,7 +696,8 @@ static int data_file(const char *dir, char *pattern, size_t len)
 /*
  * A direct read into a registered buffer uses the ring's pins and takes
  * none of its own; the same read into an unregistered buffer pins each
- * page for the I/O on kernels whose direct I/O pins (probe_dio_pins()).
+ * page for the I/O on kernels whose direct I/O pins
+ * (kernel_expect()->dio_pins).
  */
 TEST_F(uring, fixed_read)
 {
@@ -759,8 +723,8 @@ TEST_F(uring, fixed_read)
 	dfd = data_file(dir, pattern, len);
 	ASSERT_LE(0, dfd) TH_LOG("O_DIRECT file in %s: %s", dir,
 				 strerror(-dfd));
-	pins = probe_dio_pins(dfd);
-	ASSERT_LE(0, pins) TH_LOG("probe_dio_pins: %s", strerror(-pins));
+	pins = kernel_expect()->dio_pins;
+	ASSERT_LE(0, pins) TH_LOG("direct I/O pins could not be probed");
 
 	ASSERT_EQ(0, register_buffer(&self->ring, &self->mem));
 	memset(self->mem.addr, 0, len);
