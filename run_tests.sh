@@ -177,7 +177,10 @@ run_vm()
 	local ko=$1 peers=$2 ksft=$3 log=$4 kdir=$5 kernel=$6 modules=$7
 	# Two NUMA nodes, so that gup_benchmark --node has somewhere to go.
 	local vm_args=(--timeout "$timeout" --no-klog-check --numa 2)
-	local main=(-x longterm_migrate) movable=1 i
+	local main=(-x longterm_migrate) movable=1 i fio
+
+	# fio_pins.sh's fio, with its libraries (tools/deps.sh installs it).
+	fio=$(command -v fio) && vm_args+=(--add "$fio")
 
 	[[ -z $kernel ]] || vm_args+=(--kernel "$kernel")
 	[[ -z $kdir ]] || vm_args+=(--kdir "$kdir")
@@ -281,7 +284,7 @@ build_kselftest()
 
 	rm -rf "$dir" "$out"
 	mkdir -p "$dir" "$out"
-	cp -p "$top"/selftests/* "$top/module/gup_test_abi.h" "$dir/"
+	cp -pr "$top"/selftests/* "$top/module/gup_test_abi.h" "$dir/"
 	make -C "$src/tools/testing/selftests" TARGETS="$KSFT_TARGET" \
 		O="$out" INSTALL_PATH="$out/install" install \
 		>"$out/build.log" 2>&1 || {

@@ -120,7 +120,7 @@ deps_main()
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
-			       kmod e2fsprogs xz-utils zstd binutils)
+			       kmod e2fsprogs xz-utils zstd binutils fio)
 			;;
 		*)
 			pkgs+=("$arg")
