@@ -727,3 +727,14 @@ const struct kernel_expect *kernel_expect(void)
 	done = true;
 	return &k;
 }
+
+int uring_register_result(enum mem_kind kind)
+{
+	bool own_check = kernel_expect()->longterm_write_file_ok;
+
+	if (kind == MEM_FILE_SHARED)
+		return own_check ? -EOPNOTSUPP : -EFAULT;
+	if (kind == MEM_FILE_PRIVATE && own_check)
+		return -EOPNOTSUPP;
+	return 0;
+}

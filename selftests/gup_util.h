@@ -201,4 +201,14 @@ struct kernel_expect {
 
 const struct kernel_expect *kernel_expect(void);
 
+/*
+ * What io_uring_register_buffers() returns for a buffer of kind: 0 or
+ * -errno. Before v6.5 io_uring checks the VMAs itself and refuses every
+ * file that is neither shmem nor hugetlbfs (-EOPNOTSUPP); since, GUP
+ * refuses a long-term write pin of a shared file with writeback (-EFAULT).
+ * Both changes came in one release, so kernel_expect()'s probe of the
+ * latter tells which.
+ */
+int uring_register_result(enum mem_kind kind);
+
 #endif /* GUP_UTIL_H */

@@ -13,7 +13,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <liburing.h>
 
 #include "kselftest_harness.h"
 #include "setup_skip.h"
@@ -67,6 +71,34 @@ static bool booted_with_movablecore(void)
 	return strstr(cmdline, "movablecore=") || strstr(cmdline, "kernelcore=");
 }
 
+static const char not_movable[] =
+	"the page is not in ZONE_MOVABLE: boot with movablecore=";
+
+/*
+ * Why a case cannot ask for a long-term pin of the first page: it is not in
+ * ZONE_MOVABLE, or the kernel would WARN. NULL if it can.
+ */
+static const char *movable_skip(const struct gup_page_state *before)
+{
+	if (!(before->flags & GUP_PS_MOVABLE))
+		return not_movable;
+	if ((before->flags & GUP_PS_HUGETLB) &&
+	    kernel_expect()->longterm_movable_hugetlb_warns)
+		return "this kernel WARNs instead of migrating a movable hugetlb page (follow_hugetlb_page(), before v6.6)";
+	return NULL;
+}
+
+/* Booted for it (movablecore=), the page must be movable: not a skip. */
+#define SKIP_UNLESS_MOVABLE(before) do {				\
+	const char *why_ = movable_skip(before);			\
+									\
+	ASSERT_FALSE(why_ == not_movable && booted_with_movablecore())	\
+		TH_LOG("booted with movablecore=, the page is in zone %u", \
+		       (before)->zone);					\
+	if (why_)							\
+		SKIP(return, "%s", why_);				\
+} while (0)
+
 TEST_F(migrate, out_of_movable)
 {
 	unsigned int flags = pin_flags_allowed(variant->kind,
@@ -79,17 +111,7 @@ TEST_F(migrate, out_of_movable)
 
 	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
-	/* Booted for it (movablecore=), the page must be movable. */
-	if (!(before.flags & GUP_PS_MOVABLE)) {
-		ASSERT_FALSE(booted_with_movablecore())
-			TH_LOG("booted with movablecore=, the page is in zone %u",
-			       before.zone);
-		SKIP(return, "the page is not in ZONE_MOVABLE (zone %u): boot with movablecore=",
-		     before.zone);
-	}
-	if ((before.flags & GUP_PS_HUGETLB) &&
-	    kernel_expect()->longterm_movable_hugetlb_warns)
-		SKIP(return, "this kernel WARNs instead of migrating a movable hugetlb page (follow_hugetlb_page(), before v6.6)");
+	SKIP_UNLESS_MOVABLE(&before);
 	memcpy(content, self->mem.addr, sizeof(content));
 
 	ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, page_size,
@@ -113,6 +135,71 @@ TEST_F(migrate, out_of_movable)
 	ASSERT_EQ(1, (vmstat("nr_foll_pin_acquired") - acq0) -
 		     (vmstat("nr_foll_pin_released") - rel0));
 	ASSERT_EQ(0, gup_unpin(self->fd, id, GUP_UNPIN_PLAIN));
+	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
+		  vmstat("nr_foll_pin_released") - rel0);
+}
+
+/*
+ * io_uring's buffer registration is a long-term pin too: the page leaves
+ * ZONE_MOVABLE before it is registered, with its content, and
+ * unregistering gives the pin back.
+ */
+TEST_F(migrate, uring_register_out_of_movable)
+{
+	struct iovec iov = { .iov_base = self->mem.addr, .iov_len = page_size };
+	int want = uring_register_result(variant->kind);
+	struct gup_page_state before, mapped;
+	char *more = MAP_FAILED, *p;
+	long long acq0, rel0;
+	struct io_uring ring;
+	char content[64];
+	int ret;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
+	/*
+	 * The pool gives back first the hugetlb page that out_of_movable
+	 * migrated to, outside ZONE_MOVABLE: look further in it.
+	 */
+	if ((before.flags & (GUP_PS_HUGETLB | GUP_PS_MOVABLE)) ==
+	    GUP_PS_HUGETLB) {
+		more = mmap(NULL, 8 * HPAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		ASSERT_NE(MAP_FAILED, more);
+		for (p = more; p < more + 8 * HPAGE_SIZE; p += HPAGE_SIZE) {
+			*p = 1;
+			ASSERT_EQ(0, gup_state_addr(self->fd, p, &before, 1));
+			if (before.flags & GUP_PS_MOVABLE)
+				break;
+		}
+		iov.iov_base = p < more + 8 * HPAGE_SIZE ? p : more;
+	}
+	SKIP_UNLESS_MOVABLE(&before);
+	if (want)
+		SKIP(return, "io_uring refuses this buffer (%s): uring_pin checks that",
+		     strerror(-want));
+	memcpy(content, iov.iov_base, sizeof(content));
+	ret = io_uring_queue_init(4, &ring, 0);
+	ASSERT_EQ(0, ret) TH_LOG("io_uring_queue_init: %s", strerror(-ret));
+
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	ASSERT_EQ(0, ret) TH_LOG("io_uring_register_buffers: %s",
+				 strerror(-ret));
+	ASSERT_EQ(0, gup_state_addr(self->fd, iov.iov_base, &mapped, 1));
+	EXPECT_NE(before.pfn, mapped.pfn);
+	EXPECT_EQ(0, mapped.flags & GUP_PS_MOVABLE);
+	EXPECT_EQ(GUP_PS_MAYBE_DMA_PINNED,
+		  mapped.flags & GUP_PS_MAYBE_DMA_PINNED);
+	EXPECT_EQ(0, memcmp(content, iov.iov_base, sizeof(content)));
+	/* Pins dropped to migrate are counted both ways: one remains. */
+	EXPECT_EQ(1, (vmstat("nr_foll_pin_acquired") - acq0) -
+		     (vmstat("nr_foll_pin_released") - rel0));
+	ASSERT_EQ(0, io_uring_unregister_buffers(&ring));
+	io_uring_queue_exit(&ring);
+	if (more != MAP_FAILED)
+		munmap(more, 8 * HPAGE_SIZE);
 	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
 		  vmstat("nr_foll_pin_released") - rel0);
 }

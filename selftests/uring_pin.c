@@ -90,18 +90,6 @@ static int register_buffer(struct io_uring *ring, const struct mem *m)
 	return io_uring_register_buffers(ring, &iov, 1);
 }
 
-/* What io_uring_register_buffers() returns for a kind: 0 or -errno. */
-static int register_result(enum mem_kind kind)
-{
-	bool own_check = kernel_expect()->longterm_write_file_ok;
-
-	if (kind == MEM_FILE_SHARED)
-		return own_check ? -EOPNOTSUPP : -EFAULT;
-	if (kind == MEM_FILE_PRIVATE && own_check)
-		return -EOPNOTSUPP;
-	return 0;
-}
-
 /*
  * Pins taken and dropped again by a refused registration: 6.1 pins every
  * page before it looks at the VMAs. Where GUP refuses, nothing: GUP-fast
@@ -360,7 +348,7 @@ FIXTURE_TEARDOWN(uring)
 TEST_F(uring, register_pins)
 {
 	bool may_copy = variant->kind == MEM_FILE_PRIVATE;
-	int want = register_result(variant->kind);
+	int want = uring_register_result(variant->kind);
 	struct gup_page_state *before, *now;
 	size_t i, n = self->mem.nr_pages;
 	struct pin_ledger l0, l1;
@@ -408,7 +396,7 @@ TEST_F(uring, register_pins)
 TEST_F(uring, unregister_balances)
 {
 	bool may_copy = variant->kind == MEM_FILE_PRIVATE;
-	int want = register_result(variant->kind);
+	int want = uring_register_result(variant->kind);
 	struct gup_page_state *before, *held, *now;
 	size_t i, n = self->mem.nr_pages;
 	struct pin_ledger l0, l1;
@@ -543,7 +531,7 @@ static void exit_case(struct __test_metadata *_metadata, int *fd,
 		      const struct mem *m, pid_t *pid, bool kill_it)
 {
 	bool may_copy = mem_private(m->kind);
-	int want = register_result(m->kind);
+	int want = uring_register_result(m->kind);
 	size_t i, n = m->nr_pages;
 	struct gup_page_state *before, *child, *now;
 	int rep_pipe[2], go_pipe[2], status, ret;
@@ -713,7 +701,7 @@ TEST_F(uring, fixed_read)
 			TH_LOG("GUP_TEST_FS_DIR is not set in the suite's guest");
 		SKIP(return, "GUP_TEST_FS_DIR is not set: no test filesystem");
 	}
-	want = register_result(variant->kind);
+	want = uring_register_result(variant->kind);
 	if (want)
 		SKIP(return, "this kernel refuses to register the buffer (%s)",
 		     strerror(-want));
@@ -790,7 +778,7 @@ TEST(file_shared_refused)
 	if (gup_open_skip(fd))
 		SKIP(return, "%s", gup_open_skip(fd));
 	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-fd));
-	want = register_result(MEM_FILE_SHARED);
+	want = uring_register_result(MEM_FILE_SHARED);
 	ret = io_uring_queue_init(RING_ENTRIES, &ring, 0);
 	if (ret && ring_skip(ret)) {
 		close(fd);
