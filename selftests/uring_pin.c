@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <liburing.h>
+#include <numa.h>
 
 #include "kselftest_harness.h"
 #include "setup_skip.h"
@@ -857,6 +858,60 @@ TEST(file_shared_refused)
 	mem_teardown(&shm);
 	mem_teardown(&file);
 	io_uring_queue_exit(&ring);
+	close(fd);
+}
+
+/*
+ * A buffer bound to the last NUMA node (libnuma) stays there when it is
+ * registered: the long-term pin migrates only what is movable, and these
+ * pages are not, so the pfns and the node stay, and each page is pinned.
+ */
+TEST(node_bound_registration)
+{
+	struct gup_page_state ps[NR_PAGES];
+	size_t len = NR_PAGES * page_size;
+	uint64_t pfn[NR_PAGES];
+	struct io_uring ring;
+	struct iovec iov;
+	int fd, node, ret, i;
+	char *buf;
+
+	fd = gup_open();
+	if (gup_open_skip(fd))
+		SKIP(return, "%s", gup_open_skip(fd));
+	ASSERT_LE(0, fd);
+	/* The suite's guest has two nodes (tools/vm/run --numa 2). */
+	if (numa_available() < 0 || numa_max_node() < 1) {
+		ASSERT_FALSE(in_suite_guest())
+			TH_LOG("the suite's guest has one NUMA node");
+		SKIP(return, "one NUMA node");
+	}
+	node = numa_max_node();
+	buf = numa_alloc_onnode(len, node);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 1, len);
+	ASSERT_EQ(0, gup_state_addr(fd, buf, ps, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ(node, ps[i].nid) TH_LOG("page %d", i);
+		pfn[i] = ps[i].pfn;
+	}
+
+	ret = io_uring_queue_init(RING_ENTRIES, &ring, 0);
+	ASSERT_EQ(0, ret) TH_LOG("io_uring_queue_init: %s", strerror(-ret));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	ASSERT_EQ(0, ret) TH_LOG("register: %s", strerror(-ret));
+	ASSERT_EQ(0, gup_state_addr(fd, buf, ps, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		EXPECT_EQ(node, ps[i].nid) TH_LOG("page %d left its node", i);
+		EXPECT_EQ(pfn[i], ps[i].pfn) TH_LOG("page %d moved", i);
+		EXPECT_EQ(GUP_PS_MAYBE_DMA_PINNED,
+			  ps[i].flags & GUP_PS_MAYBE_DMA_PINNED);
+	}
+	ASSERT_EQ(0, io_uring_unregister_buffers(&ring));
+	io_uring_queue_exit(&ring);
+	numa_free(buf, len);
 	close(fd);
 }
 
