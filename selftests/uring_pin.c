@@ -915,4 +915,77 @@ TEST(node_bound_registration)
 	close(fd);
 }
 
+/*
+ * The same through fio: its buffer, a MAP_SHARED tmpfs file (which
+ * io_uring may register, unlike ext4) bound to the last node with
+ * numa_mem_policy, registered with fixedbufs for O_DIRECT reads. The
+ * registration pins the buffer's pages, which were allocated on that node
+ * and stay there; the file keeps them after fio exits, for the query.
+ */
+TEST(fio_registered_buffer_on_node)
+{
+	const char *dir = getenv("GUP_TEST_FS_DIR");
+	struct gup_page_state ps[NR_PAGES];
+	char data[PATH_MAX], buf[PATH_MAX], cmd[4 * PATH_MAX];
+	size_t len = NR_PAGES * page_size;
+	struct pin_ledger l0, l1;
+	int fd, bfd, node, i, ret;
+	char *map;
+
+	fd = gup_open();
+	if (gup_open_skip(fd))
+		SKIP(return, "%s", gup_open_skip(fd));
+	ASSERT_LE(0, fd);
+	if (system("command -v fio >/dev/null") || !dir ||
+	    numa_available() < 0 || numa_max_node() < 1) {
+		ASSERT_FALSE(in_suite_guest())
+			TH_LOG("the suite's guest has fio, GUP_TEST_FS_DIR and two nodes");
+		SKIP(return, "needs fio, GUP_TEST_FS_DIR and two NUMA nodes");
+	}
+	node = numa_max_node();
+	snprintf(data, sizeof(data), "%s/gup_fio_node.data", dir);
+	snprintf(buf, sizeof(buf), "/dev/shm/gup_fio_node.buf");
+	bfd = open(buf, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, bfd);
+	/* Larger than fio's buffer: iodepth x bs plus its page alignment. */
+	ASSERT_EQ(0, ftruncate(bfd, 2 * len));
+	snprintf(cmd, sizeof(cmd),
+		 "fio --name=gup --filename=%s --size=1m --bs=%zu --rw=write --direct=1 --ioengine=psync --output=/dev/null",
+		 data, len);
+	ASSERT_EQ(0, system(cmd)) TH_LOG("%s", cmd);
+	/*
+	 * fio runs on the first node's CPUs, so that only the policy can
+	 * put its buffer on the other node.
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "fio --name=gup --filename=%s --size=1m --bs=%zu --rw=randread --direct=1 --ioengine=io_uring --iodepth=1 --fixedbufs=1 --mem=mmapshared:%s --numa_cpu_nodes=0 --numa_mem_policy=bind:%d --output=/dev/null",
+		 data, len, buf, node);
+	pin_ledger_read(&l0);
+	ret = system(cmd);
+	unlink(data);
+	ASSERT_EQ(0, ret) TH_LOG("%s", cmd);
+	/* fio's ring goes away after it exits, on a workqueue. */
+	for (i = 0; i < 100; i++) {
+		pin_ledger_read(&l1);
+		if (l1.released - l0.released >= NR_PAGES)
+			break;
+		usleep(50000);
+	}
+	/* The registration's pins, one per buffer page; the reads take none. */
+	EXPECT_EQ(NR_PAGES, l1.acquired - l0.acquired);
+	EXPECT_EQ(NR_PAGES, l1.released - l0.released);
+
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, bfd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, gup_state_addr(fd, map, ps, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		EXPECT_EQ(node, ps[i].nid) TH_LOG("page %d of fio's buffer", i);
+		EXPECT_EQ(0, ps[i].flags & GUP_PS_MAYBE_DMA_PINNED);
+	}
+	munmap(map, len);
+	close(bfd);
+	unlink(buf);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
