@@ -733,6 +733,8 @@ static int map_region(struct fuzzer *f, enum region_kind k, char *why,
 			MAP_FIXED;
 		break;
 	case R_HOLE:
+		/* Its slot stays unmapped: addresses in it are a hole. */
+		f->r[k].addr = at;
 		return 0;
 	default:
 		break;
