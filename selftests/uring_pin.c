@@ -335,8 +335,15 @@ FIXTURE_TEARDOWN(uring)
 		kill(self->child, SIGKILL);
 		waitpid(self->child, NULL, 0);
 	}
-	if (self->ring_ok)
+	/*
+	 * Unregistering releases the pins now; a ring that goes with its
+	 * buffers registered releases them later, on a workqueue, into the
+	 * counts of the next case.
+	 */
+	if (self->ring_ok) {
+		io_uring_unregister_buffers(&self->ring);
 		io_uring_queue_exit(&self->ring);
+	}
 	if (self->fd >= 0)
 		close(self->fd);
 	mem_teardown(&self->mem);
