@@ -104,26 +104,6 @@ static void dirty_bits(struct __test_metadata *_metadata, int fd, char *map,
 	}
 }
 
-/*
- * Waits for the pins of a finished I/O to be released (at bio completion,
- * which may come after the syscall returns) and returns what was acquired;
- * -1 if the release never matched.
- */
-static long long pins_of_io(long long acq0, long long rel0)
-{
-	long long acq = 0, rel = -1;
-	int tries;
-
-	for (tries = 0; tries < 200; tries++) {
-		acq = vmstat("nr_foll_pin_acquired") - acq0;
-		rel = vmstat("nr_foll_pin_released") - rel0;
-		if (acq == rel)
-			return acq;
-		usleep(10000);
-	}
-	return -1;
-}
-
 FIXTURE_SETUP(dio)
 {
 	const char *dir = getenv("GUP_TEST_FS_DIR");
@@ -194,7 +174,7 @@ TEST_F(dio, read_into_shared_file)
 	acq0 = vmstat("nr_foll_pin_acquired");
 	rel0 = vmstat("nr_foll_pin_released");
 	ASSERT_EQ((ssize_t)self->len, pread(fd, self->map, self->len, 0));
-	pins = pins_of_io(acq0, rel0);
+	pins = pins_settled(acq0, rel0, NULL);
 	close(fd);
 	ASSERT_EQ(NR_PAGES * kernel_expect()->dio_pins, pins)
 		TH_LOG("a %d-page O_DIRECT read: %lld pins (-1: not all released)",
@@ -254,7 +234,7 @@ TEST_F(dio, write_from_shared_file)
 	acq0 = vmstat("nr_foll_pin_acquired");
 	rel0 = vmstat("nr_foll_pin_released");
 	ASSERT_EQ((ssize_t)self->len, pwrite(fd, self->map, self->len, 0));
-	pins = pins_of_io(acq0, rel0);
+	pins = pins_settled(acq0, rel0, NULL);
 	ASSERT_EQ(0, fsync(fd));
 	close(fd);
 	ASSERT_EQ(NR_PAGES * kernel_expect()->dio_pins, pins)

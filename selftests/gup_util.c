@@ -172,32 +172,56 @@ const char *api_name(unsigned int api)
 	return api < GUP_API_NR ? names[api] : "?";
 }
 
-long long vmstat(const char *name)
+/* "NAME<sep>value" in a /proc file of such lines; -1 if absent. */
+static long long proc_field(const char *path, const char *name, char sep)
 {
 	size_t len = strlen(name);
 	long long val = -1;
 	char line[256];
 	FILE *f;
-	int fd;
 
-	/* The counters are per-cpu batched: fold them first. */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			val = -1;
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, len) && line[len] == ' ') {
+		if (!strncmp(line, name, len) && line[len] == sep) {
 			val = strtoll(line + len + 1, NULL, 10);
 			break;
 		}
 	}
 	fclose(f);
 	return val;
+}
+
+long long vmstat(const char *name)
+{
+	int fd;
+
+	/* The counters are per-cpu batched: fold them first. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			fd = -1;
+		close(fd);
+	}
+	return proc_field("/proc/vmstat", name, ' ');
+}
+
+long long pins_settled(long long acq0, long long rel0, long long *released)
+{
+	long long acq = 0, rel = 0;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		acq = vmstat("nr_foll_pin_acquired") - acq0;
+		rel = vmstat("nr_foll_pin_released") - rel0;
+		if (acq == rel)
+			break;
+		usleep(50000);
+	}
+	if (released)
+		*released = rel;
+	return acq == rel ? acq : -1;
 }
 
 long long gup_param(const char *param)
@@ -237,22 +261,7 @@ int gup_set_param(const char *param, long long val)
 
 long long meminfo(const char *name)
 {
-	size_t len = strlen(name);
-	long long val = -1;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			val = strtoll(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
+	return proc_field("/proc/meminfo", name, ':');
 }
 
 /* Open files of gup_test; -1 if /sys/module does not say. */
@@ -667,9 +676,9 @@ out:
 static int probe_dio_pins(void)
 {
 	const char *dir = getenv("GUP_TEST_FS_DIR");
-	long long acq0, rel0, acq = -1, rel = -2;
+	long long acq0, rel0, acq = -1;
 	char path[PATH_MAX];
-	int fd, tries;
+	int fd;
 	ssize_t n;
 	char *p;
 
@@ -692,20 +701,15 @@ static int probe_dio_pins(void)
 	acq0 = vmstat("nr_foll_pin_acquired");
 	rel0 = vmstat("nr_foll_pin_released");
 	n = pread(fd, p, page_size, 0);
-	for (tries = 0; n == (ssize_t)page_size && tries < 100; tries++) {
-		acq = vmstat("nr_foll_pin_acquired") - acq0;
-		rel = vmstat("nr_foll_pin_released") - rel0;
-		if (acq == rel)
-			break;
-		usleep(10000);
-	}
+	if (n == (ssize_t)page_size)
+		acq = pins_settled(acq0, rel0, NULL);
 unmap:
 	munmap(p, page_size);
 out:
 	if (fd >= 0)
 		close(fd);
 	unlink(path);
-	return acq == rel && (acq == 0 || acq == 1) ? (int)acq : -1;
+	return acq == 0 || acq == 1 ? (int)acq : -1;
 }
 
 const struct kernel_expect *kernel_expect(void)

@@ -66,6 +66,14 @@ const char *api_name(unsigned int api);
 /* A /proc/vmstat counter after folding the per-cpu deltas; -1 if absent. */
 long long vmstat(const char *name);
 
+/*
+ * The pins acquired since the counters read acq0 and rel0, once the
+ * releases have caught up with them: a bio releases its pages at its
+ * completion, a ring at its exit work, either after the syscall returned.
+ * -1 if they do not within 5 s; *released (if given) says how far they got.
+ */
+long long pins_settled(long long acq0, long long rel0, long long *released);
+
 /* A module parameter of gup_test; -1 if it cannot be read. */
 long long gup_param(const char *param);
 /* A field of /proc/meminfo, in its unit (kB, pages); -1 if absent. */

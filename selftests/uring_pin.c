@@ -700,7 +700,7 @@ TEST_F(uring, fixed_read)
 	const char *dir = getenv("GUP_TEST_FS_DIR");
 	size_t len = NR_IO_PAGES * page_size;
 	long long acq0, rel0, acq, rel;
-	int want, dfd, pins, ret, tries;
+	int want, dfd, pins, ret;
 	char *pattern, *buf;
 
 	RETURN_IF_SETUP_SKIPPED();
@@ -744,19 +744,11 @@ TEST_F(uring, fixed_read)
 	rel0 = vmstat("nr_foll_pin_released");
 	ret = ring_read(&self->ring, dfd, buf, len, false);
 	ASSERT_EQ((int)len, ret) TH_LOG("read: %s", strerror(-ret));
-	acq = vmstat("nr_foll_pin_acquired") - acq0;
-	ASSERT_EQ((long long)pins * NR_IO_PAGES, acq)
-		TH_LOG("a direct read of %d pages, %d pin(s) a page", NR_IO_PAGES,
-		       pins);
 	/* The bio releases its pages after the completion we saw. */
-	for (tries = 0; tries < 100; tries++) {
-		rel = vmstat("nr_foll_pin_released") - rel0;
-		if (rel == acq)
-			break;
-		usleep(10000);
-	}
-	ASSERT_EQ(acq, rel) TH_LOG("a direct read released %lld of %lld pins",
-				   rel, acq);
+	acq = pins_settled(acq0, rel0, &rel);
+	ASSERT_EQ((long long)pins * NR_IO_PAGES, acq)
+		TH_LOG("a direct read of %d pages, %d pin(s) a page: %lld acquired and settled, %lld released",
+		       NR_IO_PAGES, pins, acq, rel);
 	ASSERT_EQ(0, memcmp(buf, pattern, len))
 		TH_LOG("the plain read's data did not arrive");
 
@@ -935,7 +927,7 @@ TEST(fio_registered_buffer_on_node)
 	struct gup_page_state ps[NR_PAGES];
 	char data[PATH_MAX], buf[PATH_MAX], cmd[4 * PATH_MAX];
 	size_t len = NR_PAGES * page_size;
-	struct pin_ledger l0, l1;
+	long long acq0, rel0;
 	int fd, bfd, node, i, ret;
 	char *map;
 
@@ -967,20 +959,16 @@ TEST(fio_registered_buffer_on_node)
 	snprintf(cmd, sizeof(cmd),
 		 "fio --name=gup --filename=%s --size=1m --bs=%zu --rw=randread --direct=1 --ioengine=io_uring --iodepth=1 --fixedbufs=1 --mem=mmapshared:%s --numa_cpu_nodes=0 --numa_mem_policy=bind:%d --output=/dev/null",
 		 data, len, buf, node);
-	pin_ledger_read(&l0);
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
 	ret = system(cmd);
 	unlink(data);
 	ASSERT_EQ(0, ret) TH_LOG("%s", cmd);
-	/* fio's ring goes away after it exits, on a workqueue. */
-	for (i = 0; i < 100; i++) {
-		pin_ledger_read(&l1);
-		if (l1.released - l0.released >= NR_PAGES)
-			break;
-		usleep(50000);
-	}
-	/* The registration's pins, one per buffer page; the reads take none. */
-	EXPECT_EQ(NR_PAGES, l1.acquired - l0.acquired);
-	EXPECT_EQ(NR_PAGES, l1.released - l0.released);
+	/*
+	 * The registration's pins, one per buffer page, released when fio's
+	 * ring goes (on a workqueue, after fio exits); the reads take none.
+	 */
+	EXPECT_EQ(NR_PAGES, pins_settled(acq0, rel0, NULL));
 
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, bfd, 0);
 	ASSERT_NE(MAP_FAILED, map);
