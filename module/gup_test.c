@@ -29,9 +29,16 @@
 #include "compat.h"
 #include "gup_test_abi.h"
 
-static char *name = "gup_test";
+/*
+ * Unset, the name is GUP_TEST_NAME, or GUP_TEST_NAME_BESIDE where a kernel
+ * built with CONFIG_GUP_TEST=y holds that name itself. A name given is
+ * taken as given or not at all. Either way the parameter then reads back
+ * the name in use, which is how user space finds the file.
+ */
+static char *name;
 module_param(name, charp, 0444);
-MODULE_PARM_DESC(name, "Name of the debugfs file (default: gup_test)");
+MODULE_PARM_DESC(name, "Name of the debugfs file (default: " GUP_TEST_NAME
+		 ", or " GUP_TEST_NAME_BESIDE " beside a built-in gup_test)");
 
 /*
  * What one open file, and the module as a whole, may hold at once, over
@@ -1053,12 +1060,20 @@ static const struct file_operations gup_test_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+static bool debugfs_has(const char *file)
+{
+	struct dentry *old = debugfs_lookup(file, NULL);
+
+	dput(old);
+	return old;
+}
+
 static int __init gup_test_init(void)
 {
-	struct dentry *old = debugfs_lookup(name, NULL);
-
-	if (old) {
-		dput(old);
+	if (!name)
+		name = debugfs_has(GUP_TEST_NAME) ? GUP_TEST_NAME_BESIDE :
+						    GUP_TEST_NAME;
+	if (debugfs_has(name)) {
 		pr_err("/sys/kernel/debug/%s exists (built-in CONFIG_GUP_TEST?); load with name=<other> to register under another name\n",
 		       name);
 		return -EEXIST;

@@ -14,6 +14,16 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
+/*
+ * The module's file is /sys/kernel/debug/<name>: GUP_TEST_NAME, or
+ * GUP_TEST_NAME_BESIDE on a kernel whose own CONFIG_GUP_TEST holds
+ * GUP_TEST_NAME, or what name= asked for. GUP_TEST_NAME_PARAM reads back
+ * the name in use.
+ */
+#define GUP_TEST_NAME		"gup_test"
+#define GUP_TEST_NAME_BESIDE	"gup_test_pin"
+#define GUP_TEST_NAME_PARAM	"/sys/module/gup_test/parameters/name"
+
 /* Upstream ABI. */
 #define GUP_FAST_BENCHMARK	_IOWR('g', 1, struct gup_test)
 #define PIN_FAST_BENCHMARK	_IOWR('g', 2, struct gup_test)
@@ -220,5 +230,36 @@ struct gup_bench {
 #define GUP_PIN_QUERY		_IOWR('g', 12, struct gup_page_query)
 #define GUP_DMA			_IOW('g', 13, struct gup_dma)
 #define GUP_BENCH		_IOWR('g', 14, struct gup_bench)
+
+#ifndef __KERNEL__
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The path of the module's file, written into buf: $GUP_TEST_DEV if set,
+ * else where the loaded module says it is, else the default.
+ */
+static inline const char *gup_test_path(char *buf, size_t size)
+{
+	const char *dev = getenv("GUP_TEST_DEV");
+	char file[64] = GUP_TEST_NAME;
+	FILE *f;
+
+	if (dev) {
+		snprintf(buf, size, "%s", dev);
+		return buf;
+	}
+	f = fopen(GUP_TEST_NAME_PARAM, "r");
+	if (f) {
+		if (!fgets(file, sizeof(file), f) || file[0] == '\n')
+			snprintf(file, sizeof(file), "%s", GUP_TEST_NAME);
+		file[strcspn(file, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, size, "/sys/kernel/debug/%s", file);
+	return buf;
+}
+#endif
 
 #endif /* GUP_TEST_ABI_H */

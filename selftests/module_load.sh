@@ -3,7 +3,9 @@
 #
 # Loading gup_test.ko: it refuses to shadow an existing debugfs entry (as a
 # kernel built with CONFIG_GUP_TEST=y has one) and registers elsewhere with
-# name=. Leaves gup_test loaded under its own name, as the suite expects.
+# name=; without name= it takes gup_test, or gup_test_pin beside a kernel's
+# own gup_test. Leaves gup_test loaded under its default name, where
+# run_suite.sh told the programs it is.
 #
 # GUP_TEST_KO names the module (default: module/gup_test.ko of the tree
 # this script was built in). Output is KTAP with a harness-style Totals line.
@@ -56,9 +58,15 @@ else
 	ktap_result ok name_param
 fi
 
-if insmod "$ko" && [ -e "$debugfs/gup_test" ]; then
-	ktap_result ok default_name
-else
+# The kernel's own gup_test is what is left with the module unloaded.
+want=gup_test
+[ ! -e "$debugfs/gup_test" ] || want=gup_test_pin
+if ! insmod "$ko"; then
 	ktap_result fail default_name "insmod without name= failed"
+elif [ "$(cat /sys/module/gup_test/parameters/name)" != "$want" ] ||
+     [ ! -e "$debugfs/$want" ]; then
+	ktap_result fail default_name "not at $debugfs/$want"
+else
+	ktap_result ok default_name
 fi
 ktap_totals

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,19 +172,20 @@ void memory_unmap(struct bench_memory *m)
 
 int bench_open(void)
 {
-	int fd = open(GUP_TEST_FILE, O_RDWR), err;
+	char path[PATH_MAX];
+	int fd, err;
 
+	fd = open(gup_test_path(path, sizeof(path)), O_RDWR);
 	if (fd >= 0)
 		return fd;
 	err = errno;
 	if (err == EACCES)
-		fprintf(stderr, "%s: permission denied: run as root\n",
-			GUP_TEST_FILE);
+		fprintf(stderr, "%s: permission denied: run as root\n", path);
 	else if (err == ENOENT)
 		fprintf(stderr, "%s: missing: mount debugfs and load gup_test.ko\n",
-			GUP_TEST_FILE);
+			path);
 	else
-		fprintf(stderr, "%s: %s\n", GUP_TEST_FILE, strerror(err));
+		fprintf(stderr, "%s: %s\n", path, strerror(err));
 	return -err;
 }
 

@@ -16,7 +16,6 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define GUP_TEST_FILE	"/sys/kernel/debug/gup_test"
 #define BENCH_DELAY_FILE "/sys/module/gup_test/parameters/bench_delay_ns"
 
 /* Backing memory, set up as upstream's gup_test sets it up. */
@@ -70,7 +69,7 @@ struct bench_sample {
 	__u64 nr_calls;
 };
 
-/* Opens GUP_TEST_FILE; on failure prints why and returns -errno. */
+/* Opens the module's file (gup_test_path()); on failure prints why and returns -errno. */
 int bench_open(void);
 /* One GUP_BENCH round over the memory. Returns 0 or -errno. */
 int bench_once(int fd, const struct bench_memory *m,
