@@ -40,8 +40,8 @@ FIXTURE_VARIANT(bad)
 	int err;
 };
 
-static int pin(struct ctx *c, uint64_t addr, uint64_t size, uint32_t api,
-	       uint32_t flags, uint32_t reserved)
+static int pin(struct ctx *c, __u64 addr, __u64 size, __u32 api,
+	       __u32 flags, __u32 reserved)
 {
 	struct gup_pin_session s = {
 		.addr = addr,
@@ -54,7 +54,7 @@ static int pin(struct ctx *c, uint64_t addr, uint64_t size, uint32_t api,
 	return ioctl(c->fd, GUP_PIN_START, &s) ? -errno : 0;
 }
 
-static uint64_t base(struct ctx *c)
+static __u64 base(struct ctx *c)
 {
 	return (uintptr_t)c->addr;
 }
@@ -76,7 +76,7 @@ static int pin_size_unaligned(struct ctx *c)
 
 static int pin_size_negative(struct ctx *c)
 {
-	return pin(c, base(c), -(uint64_t)page_size, GUP_API_PUP_FAST, 0, 0);
+	return pin(c, base(c), -(__u64)page_size, GUP_API_PUP_FAST, 0, 0);
 }
 
 static int pin_kernel_address(struct ctx *c)
@@ -132,10 +132,9 @@ static int stop_unknown(struct ctx *c)
 }
 
 /* A rejected stop leaves the session held: a second, right one works. */
-static int stop_wrong_way(struct ctx *c, uint32_t api, uint32_t flags,
-			  uint32_t how)
+static int stop_wrong_way(struct ctx *c, __u32 api, __u32 flags, __u32 how)
 {
-	uint32_t id;
+	__u32 id;
 	int ret;
 
 	ret = gup_pin(c->fd, c->addr, page_size, api, flags, &id, NULL);
@@ -167,7 +166,7 @@ static int stop_bad_how(struct ctx *c)
 	return stop_wrong_way(c, GUP_API_PUP_FAST, 0, GUP_UNPIN_NR);
 }
 
-static int query(struct ctx *c, uint32_t id, uint64_t start, uint64_t count,
+static int query(struct ctx *c, __u32 id, __u64 start, __u64 count,
 		 void *states)
 {
 	struct gup_page_query q = {
@@ -213,10 +212,10 @@ static int query_unmapped(struct ctx *c)
 	return query(c, 0, (uintptr_t)c->hole, 1, &ps);
 }
 
-static int with_session(struct ctx *c, uint32_t flags,
-			int (*fn)(struct ctx *c, uint32_t id))
+static int with_session(struct ctx *c, __u32 flags,
+			int (*fn)(struct ctx *c, __u32 id))
 {
-	uint32_t id;
+	__u32 id;
 	int ret;
 
 	ret = gup_pin(c->fd, c->addr, page_size, GUP_API_PUP_FAST, flags,
@@ -229,7 +228,7 @@ static int with_session(struct ctx *c, uint32_t flags,
 	return ret;
 }
 
-static int dma_write_read_only_fn(struct ctx *c, uint32_t id)
+static int dma_write_read_only_fn(struct ctx *c, __u32 id)
 {
 	char buf[8] = "device";
 
@@ -241,7 +240,7 @@ static int dma_write_read_only(struct ctx *c)
 	return with_session(c, 0, dma_write_read_only_fn);
 }
 
-static int dma_past_end_fn(struct ctx *c, uint32_t id)
+static int dma_past_end_fn(struct ctx *c, __u32 id)
 {
 	char buf[8];
 
@@ -254,7 +253,7 @@ static int dma_past_end(struct ctx *c)
 	return with_session(c, GUP_PIN_WRITE, dma_past_end_fn);
 }
 
-static int dma_bad_buffer_fn(struct ctx *c, uint32_t id)
+static int dma_bad_buffer_fn(struct ctx *c, __u32 id)
 {
 	return gup_dma(c->fd, id, GUP_DMA_TO_PAGES, 0, (void *)8, 8);
 }
@@ -264,7 +263,7 @@ static int dma_bad_buffer(struct ctx *c)
 	return with_session(c, GUP_PIN_WRITE, dma_bad_buffer_fn);
 }
 
-static int dma_bad_dir_fn(struct ctx *c, uint32_t id)
+static int dma_bad_dir_fn(struct ctx *c, __u32 id)
 {
 	char buf[8];
 
@@ -276,7 +275,7 @@ static int dma_bad_dir(struct ctx *c)
 	return with_session(c, GUP_PIN_WRITE, dma_bad_dir_fn);
 }
 
-static int bench(struct ctx *c, uint32_t npc, uint64_t size)
+static int bench(struct ctx *c, __u32 npc, __u64 size)
 {
 	struct gup_bench b = {
 		.addr = base(c),
@@ -309,8 +308,8 @@ static int bench_too_long(struct ctx *c)
 	return bench(c, 1, ((1ULL << 20) + 1) * page_size);
 }
 
-static int upstream(struct ctx *c, unsigned long cmd, uint32_t gup_flags,
-		    uint64_t size)
+static int upstream(struct ctx *c, unsigned long cmd, __u32 gup_flags,
+		    __u64 size)
 {
 	struct gup_test g = {
 		.addr = base(c),
@@ -349,12 +348,12 @@ static int upstream_over_limit(struct ctx *c)
 
 static int upstream_overflow(struct ctx *c)
 {
-	return upstream(c, GUP_BASIC_TEST, 0, -(uint64_t)page_size);
+	return upstream(c, GUP_BASIC_TEST, 0, -(__u64)page_size);
 }
 
 static int longterm_read_unstarted(struct ctx *c)
 {
-	uint64_t to = base(c);
+	__u64 to = base(c);
 
 	return ioctl(c->fd, PIN_LONGTERM_TEST_READ, &to) ? -errno : 0;
 }
@@ -388,47 +387,56 @@ static int unknown_ioctl(struct ctx *c)
 	return ioctl(c->fd, _IOWR('g', 99, char[64]), arg) ? -errno : 0;
 }
 
-#define BAD(fn, errno_) \
-	FIXTURE_VARIANT_ADD(bad, fn) { .call = fn, .err = errno_ }
+FIXTURE_VARIANT_ADD(bad, pin_size_zero) { .call = pin_size_zero, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_addr_unaligned) { .call = pin_addr_unaligned, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_size_unaligned) { .call = pin_size_unaligned, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_size_negative) { .call = pin_size_negative, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_kernel_address) { .call = pin_kernel_address, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, pin_unmapped) { .call = pin_unmapped, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, pin_unmapped_fast) { .call = pin_unmapped_fast, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, pin_bad_api) { .call = pin_bad_api, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_bad_flags) { .call = pin_bad_flags, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_longterm_get) { .call = pin_longterm_get, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_reserved) { .call = pin_reserved, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pin_over_limit) { .call = pin_over_limit, .err = E2BIG };
+FIXTURE_VARIANT_ADD(bad, stop_unknown) { .call = stop_unknown, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, stop_put_on_pin) { .call = stop_put_on_pin, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, stop_unpin_on_get) { .call = stop_unpin_on_get, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, stop_dirty_read_only) { .call = stop_dirty_read_only, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, stop_bad_how) { .call = stop_bad_how, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, query_zero_count) { .call = query_zero_count, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, query_too_many) { .call = query_too_many, .err = E2BIG };
+FIXTURE_VARIANT_ADD(bad, query_bad_pointer) { .call = query_bad_pointer, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, query_unknown_session) { .call = query_unknown_session, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, query_unmapped) { .call = query_unmapped, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, dma_write_read_only) { .call = dma_write_read_only, .err = EPERM };
+FIXTURE_VARIANT_ADD(bad, dma_past_end) { .call = dma_past_end, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, dma_bad_buffer) { .call = dma_bad_buffer, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, dma_bad_dir) { .call = dma_bad_dir, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, bench_zero_per_call) { .call = bench_zero_per_call, .err = EINVAL };
 
-BAD(pin_size_zero, EINVAL);
-BAD(pin_addr_unaligned, EINVAL);
-BAD(pin_size_unaligned, EINVAL);
-BAD(pin_size_negative, EINVAL);
-BAD(pin_kernel_address, EFAULT);
-BAD(pin_unmapped, EFAULT);
-BAD(pin_unmapped_fast, EFAULT);
-BAD(pin_bad_api, EINVAL);
-BAD(pin_bad_flags, EINVAL);
-BAD(pin_longterm_get, EINVAL);
-BAD(pin_reserved, EINVAL);
-BAD(pin_over_limit, E2BIG);
-BAD(stop_unknown, EINVAL);
-BAD(stop_put_on_pin, EINVAL);
-BAD(stop_unpin_on_get, EINVAL);
-BAD(stop_dirty_read_only, EINVAL);
-BAD(stop_bad_how, EINVAL);
-BAD(query_zero_count, EINVAL);
-BAD(query_too_many, E2BIG);
-BAD(query_bad_pointer, EFAULT);
-BAD(query_unknown_session, EINVAL);
-BAD(query_unmapped, EFAULT);
-BAD(dma_write_read_only, EPERM);
-BAD(dma_past_end, EINVAL);
-BAD(dma_bad_buffer, EFAULT);
-BAD(dma_bad_dir, EINVAL);
-BAD(bench_zero_per_call, EINVAL);
-BAD(bench_too_many_per_call, EINVAL);
-BAD(bench_unaligned, EINVAL);
-BAD(bench_too_long, E2BIG);
-BAD(upstream_bad_gup_flags, EINVAL);
-BAD(upstream_zero_per_call, EINVAL);
-BAD(upstream_over_limit, E2BIG);
-BAD(upstream_overflow, EINVAL);
-BAD(longterm_read_unstarted, EINVAL);
-BAD(longterm_bad_flags, EINVAL);
-BAD(longterm_unmapped, EFAULT);
-BAD(unknown_ioctl, ENOTTY);
+FIXTURE_VARIANT_ADD(bad, bench_too_many_per_call)
+{
+	.call = bench_too_many_per_call,
+	.err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(bad, bench_unaligned) { .call = bench_unaligned, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, bench_too_long) { .call = bench_too_long, .err = E2BIG };
+FIXTURE_VARIANT_ADD(bad, upstream_bad_gup_flags) { .call = upstream_bad_gup_flags, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, upstream_zero_per_call) { .call = upstream_zero_per_call, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, upstream_over_limit) { .call = upstream_over_limit, .err = E2BIG };
+FIXTURE_VARIANT_ADD(bad, upstream_overflow) { .call = upstream_overflow, .err = EINVAL };
+
+FIXTURE_VARIANT_ADD(bad, longterm_read_unstarted)
+{
+	.call = longterm_read_unstarted,
+	.err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(bad, longterm_bad_flags) { .call = longterm_bad_flags, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, longterm_unmapped) { .call = longterm_unmapped, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, unknown_ioctl) { .call = unknown_ioctl, .err = ENOTTY };
 
 /* Returns 0, KSFT_SKIP with why, or -1 with why. */
 static int ctx_init(struct ctx *c, const char **why)
@@ -472,7 +480,7 @@ FIXTURE_SETUP(bad)
 	int ret = ctx_init(&self->ctx, &why);
 
 	if (ret == KSFT_SKIP)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 }
 
@@ -488,7 +496,7 @@ TEST_F(bad, rejected)
 	long long acq0, rel0;
 	int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, before, NR_PAGES));
 	acq0 = vmstat("nr_foll_pin_acquired");
 	rel0 = vmstat("nr_foll_pin_released");
@@ -520,7 +528,7 @@ FIXTURE_SETUP(hole)
 	int ret = ctx_init(&self->ctx, &why);
 
 	if (ret == KSFT_SKIP)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 }
 
@@ -535,10 +543,10 @@ TEST_F(hole, partial_pin_reports_prefix)
 	struct gup_page_state before, ps;
 	struct ctx *c = &self->ctx;
 	long long acq0;
-	uint64_t nr;
-	uint32_t id;
+	__u64 nr;
+	__u32 id;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, &before, 1));
 	acq0 = vmstat("nr_foll_pin_acquired");
 	ASSERT_EQ(0, gup_pin(c->fd, c->addr, (NR_PAGES + 1) * page_size,
@@ -583,7 +591,7 @@ FIXTURE_SETUP(limit)
 	self->saved_file = -1;
 	self->saved_total = -1;
 	if (ret == KSFT_SKIP)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	self->saved_file = gup_param("max_pages_per_file");
 	self->saved_total = gup_param("max_pages_total");
@@ -604,9 +612,9 @@ FIXTURE_TEARDOWN(limit)
 TEST_F(limit, counts_all_sessions)
 {
 	struct ctx *c = &self->ctx;
-	uint32_t a, b, d;
+	__u32 a, b, d;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_pin(c->fd, c->addr, 3 * page_size, GUP_API_PUP_FAST,
 			     0, &a, NULL));
 	ASSERT_EQ(-E2BIG, gup_pin(c->fd, c->addr, 2 * page_size,
@@ -641,9 +649,9 @@ TEST_F(limit, counts_every_path)
 		.size = 2 * page_size,
 	};
 	struct ctx *c = &self->ctx;
-	uint32_t id;
+	__u32 id;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_pin(c->fd, c->addr, 3 * page_size, GUP_API_PUP_FAST,
 			     0, &id, NULL));
 	ASSERT_EQ(-E2BIG, upstream(c, PIN_BASIC_TEST, 0, 2 * page_size));
@@ -665,10 +673,10 @@ TEST_F(limit, counts_every_path)
 TEST_F(limit, module_wide)
 {
 	struct ctx *c = &self->ctx;
-	uint32_t a, b;
+	__u32 a, b;
 	int fd;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, set_param("max_pages_total", NR_PAGES));
 	fd = gup_open();
 	ASSERT_LE(0, fd);
@@ -693,7 +701,7 @@ TEST_F(limit, params_bounded)
 	};
 	unsigned int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	for (i = 0; i < ARRAY_SIZE(params); i++) {
 		ASSERT_EQ(-EINVAL, set_param(params[i], 0));
 		ASSERT_EQ(-EINVAL, set_param(params[i], (1LL << 20) + 1));
@@ -707,9 +715,9 @@ TEST_F(limit, params_bounded)
 TEST_F(limit, ids_not_reused)
 {
 	struct ctx *c = &self->ctx;
-	uint32_t a, b;
+	__u32 a, b;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_pin(c->fd, c->addr, page_size, GUP_API_PUP_FAST, 0,
 			     &a, NULL));
 	ASSERT_EQ(0, gup_unpin(c->fd, a, GUP_UNPIN_PLAIN));
@@ -747,7 +755,7 @@ TEST_F_TIMEOUT(bound, one_page_pinned_to_the_bound, 600)
 	long long total, sessions = 0;
 	int fds[FILES], memfd, f, ret;
 	char *area;
-	uint32_t id;
+	__u32 id;
 	size_t i;
 
 	/*
@@ -778,7 +786,7 @@ TEST_F_TIMEOUT(bound, one_page_pinned_to_the_bound, 600)
 	/* Every mapping faulted in first: each holds a reference. */
 	area[0] = 1;
 	for (i = 1; i < MAPPINGS; i++)
-		ASSERT_EQ(1, *(volatile char *)(area + i * page_size));
+		ASSERT_EQ(1, touch_read(area + i * page_size));
 	ASSERT_EQ(0, gup_state_addr(fds[0], area, &before, 1));
 	ASSERT_EQ(0, before.order);
 

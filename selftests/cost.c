@@ -9,6 +9,10 @@
  * the run weighs on all of them alike. Statistics and the regression test
  * are gup_benchmark's own (tools/gup_benchmark/stats.c), so that what this
  * test accepts is what gup_benchmark --compare reports.
+ *
+ * Built in a kernel tree (GUP_COST_REPORT), the relations are reported as
+ * KTAP diagnostics and never judged: a timing is not a pass/fail result
+ * upstream. This suite's own build asserts them.
  */
 #include <errno.h>
 #include <math.h>
@@ -60,6 +64,17 @@
 	ksft_print_msg(fmt, ##__VA_ARGS__);			\
 	fflush(stdout);						\
 } while (0)
+
+/* Reports a relation; judges it only in this suite's own build. */
+static void cost_bound(struct __test_metadata *_metadata, bool holds,
+		       const char *what)
+{
+#ifdef GUP_COST_REPORT
+	report("%s: %s\n", holds ? "within bound" : "beyond bound", what);
+#else
+	EXPECT_TRUE(holds) TH_LOG("%s", what);
+#endif
+}
 
 struct cost_config {
 	const char *what;
@@ -131,9 +146,9 @@ FIXTURE_SETUP(cost)
 	self->fd = bench_open();
 	/* In the suite's own guest (GUP_VM=1) the device is a given. */
 	if (self->fd == -ENOENT && !getenv("GUP_VM"))
-		SETUP_SKIP("no %s: gup_test not loaded", GUP_TEST_FILE);
+		SETUP_SKIP(return, "gup_test not loaded");
 	if (self->fd == -EACCES || self->fd == -EPERM)
-		SETUP_SKIP("opening %s needs root", GUP_TEST_FILE);
+		SETUP_SKIP(return, "opening gup_test needs root");
 	ASSERT_LE(0, self->fd);
 
 	err = memory_map(&self->small, PAGE_4K, SIZE, MAP_PRIVATE, -1);
@@ -165,15 +180,17 @@ TEST_F(cost, pin_fast_bounded_over_gup_fast)
 		{ "pup_fast 4k npc=32", &self->small, "pup_fast", 32 },
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+	char what[160];
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
 	report("pup_fast / gup_fast = %.3f\n", ratio);
-	ASSERT_TRUE(ratio <= PIN_FAST_OVER_GUP_FAST_MAX)
-		TH_LOG("pin_user_pages_fast costs %.2fx get_user_pages_fast per page, bound %.2f",
-		       ratio, PIN_FAST_OVER_GUP_FAST_MAX);
+	snprintf(what, sizeof(what),
+		 "pin_user_pages_fast costs %.2fx get_user_pages_fast per page, bound %.2f",
+		 ratio, PIN_FAST_OVER_GUP_FAST_MAX);
+	cost_bound(_metadata, ratio <= PIN_FAST_OVER_GUP_FAST_MAX, what);
 }
 
 /* The slow path: same page walk, under mmap_lock, pin against get. */
@@ -184,15 +201,17 @@ TEST_F(cost, pin_bounded_over_gup_fast)
 		{ "pup 4k npc=32", &self->small, "pup", 32 },
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+	char what[160];
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
 	report("pup / gup_fast = %.3f\n", ratio);
-	ASSERT_TRUE(ratio <= PIN_OVER_GUP_MAX)
-		TH_LOG("pin_user_pages costs %.2fx get_user_pages_fast per page, bound %.2f",
-		       ratio, PIN_OVER_GUP_MAX);
+	snprintf(what, sizeof(what),
+		 "pin_user_pages costs %.2fx get_user_pages_fast per page, bound %.2f",
+		 ratio, PIN_OVER_GUP_MAX);
+	cost_bound(_metadata, ratio <= PIN_OVER_GUP_MAX, what);
 }
 
 /* A THP is one folio: one reference for 512 pages. */
@@ -203,17 +222,19 @@ TEST_F(cost, thp_fraction_of_4k)
 		{ "pup_fast thp npc=512", &self->thp, "pup_fast", 512 },
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+	char what[160];
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 
 	if (!self->thp_backed)
 		SKIP(return, "THP does not back a MADV_HUGEPAGE mapping here");
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
 	report("thp / 4k = %.3f\n", ratio);
-	ASSERT_TRUE(ratio <= THP_OVER_4K_MAX)
-		TH_LOG("a THP-backed page costs %.2fx a 4K page, bound %.2f",
-		       ratio, THP_OVER_4K_MAX);
+	snprintf(what, sizeof(what),
+		 "a THP-backed page costs %.2fx a 4K page, bound %.2f",
+		 ratio, THP_OVER_4K_MAX);
+	cost_bound(_metadata, ratio <= THP_OVER_4K_MAX, what);
 }
 
 /* One call's fixed cost is shared by every page it pins. */
@@ -224,15 +245,17 @@ TEST_F(cost, batched_cheaper_than_single)
 		{ "pup_fast 4k npc=512", &self->small, "pup_fast", 512 },
 	};
 	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
+	char what[160];
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 
 	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
 	ratio = median[1] / median[0];
 	report("npc=512 / npc=1 = %.3f\n", ratio);
-	ASSERT_TRUE(ratio <= BATCHED_OVER_SINGLE_MAX)
-		TH_LOG("512 pages per call cost %.2fx one page per call, bound %.2f",
-		       ratio, BATCHED_OVER_SINGLE_MAX);
+	snprintf(what, sizeof(what),
+		 "512 pages per call cost %.2fx one page per call, bound %.2f",
+		 ratio, BATCHED_OVER_SINGLE_MAX);
+	cost_bound(_metadata, ratio <= BATCHED_OVER_SINGLE_MAX, what);
 }
 
 /*
@@ -257,10 +280,11 @@ TEST_F(cost, compare_flags_injected_delay_only)
 	double base[REPS], slow[REPS], again[REPS], warm[REPS];
 	struct comparison slowed, same;
 	struct summary s;
+	char what[160];
 	long delay;
 	int rep;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 
 	if (self->saved_delay < 0 || bench_delay_set(0))
 		SKIP(return, "cannot write %s", BENCH_DELAY_FILE);
@@ -291,13 +315,15 @@ TEST_F(cost, compare_flags_injected_delay_only)
 	       delay, 100 * slowed.change, slowed.p_slower,
 	       verdict_name(slowed.verdict), 100 * same.change, same.p_slower,
 	       verdict_name(same.verdict));
-	EXPECT_EQ(VERDICT_SLOWER, slowed.verdict)
-		TH_LOG("+%ld ns/page (%.0f%%) measured %+.1f%%, p=%.2g: not flagged",
-		       delay, 100 * INJECTED_SLOWDOWN, 100 * slowed.change,
-		       slowed.p_slower);
-	EXPECT_NE(VERDICT_SLOWER, same.verdict)
-		TH_LOG("A/A comparison flagged: %+.1f%%, p=%.2g",
-		       100 * same.change, same.p_slower);
+	snprintf(what, sizeof(what),
+		 "+%ld ns/page (%.0f%%) measured %+.1f%%, p=%.2g, %s, must be flagged",
+		 delay, 100 * INJECTED_SLOWDOWN, 100 * slowed.change,
+		 slowed.p_slower, verdict_name(slowed.verdict));
+	cost_bound(_metadata, slowed.verdict == VERDICT_SLOWER, what);
+	snprintf(what, sizeof(what),
+		 "A/A comparison %+.1f%%, p=%.2g, %s, must not be flagged",
+		 100 * same.change, same.p_slower, verdict_name(same.verdict));
+	cost_bound(_metadata, same.verdict != VERDICT_SLOWER, what);
 }
 
 TEST_HARNESS_MAIN

@@ -89,7 +89,7 @@ static void dirty_bits(struct __test_metadata *_metadata, int fd, char *map,
 		       bool *dirty)
 {
 	struct gup_page_state ps[NR_PAGES];
-	int64_t kpf;
+	__s64 kpf;
 	int i;
 
 	ASSERT_EQ(0, gup_state_addr(fd, map, ps, NR_PAGES));
@@ -116,11 +116,11 @@ FIXTURE_SETUP(dio)
 	self->len = NR_PAGES * page_size;
 	self->gup_fd = gup_open();
 	if (gup_open_skip(self->gup_fd))
-		SETUP_SKIP("%s", gup_open_skip(self->gup_fd));
+		SETUP_SKIP(return, "%s", gup_open_skip(self->gup_fd));
 	ASSERT_LE(0, self->gup_fd);
 	if (!dir) {
 		if (!in_suite_guest())
-			SETUP_SKIP("GUP_TEST_FS_DIR is not set: no test filesystem");
+			SETUP_SKIP(return, "GUP_TEST_FS_DIR is not set: no test filesystem");
 		ASSERT_NE(NULL, dir) TH_LOG("GUP_TEST_FS_DIR is not set");
 	}
 	ASSERT_LE(0, kernel_expect()->dio_pins)
@@ -138,7 +138,7 @@ FIXTURE_SETUP(dio)
 	ASSERT_NE(MAP_FAILED, self->map);
 	/* Read faults: the pages are in the page cache, clean, mapped. */
 	for (i = 0; i < self->len; i += page_size)
-		(void)*(volatile char *)(self->map + i);
+		touch_read(self->map + i);
 }
 
 FIXTURE_TEARDOWN(dio)
@@ -164,7 +164,7 @@ TEST_F(dio, read_into_shared_file)
 	char *back;
 	int fd, i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	dirty_bits(_metadata, self->gup_fd, self->map, dirty);
 	for (i = 0; i < NR_PAGES; i++)
 		ASSERT_FALSE(dirty[i]) TH_LOG("page %d dirty before the read", i);
@@ -214,7 +214,7 @@ TEST_F(dio, write_from_shared_file)
 	char *back;
 	int fd, i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	/* The buffer file holds the pattern, on disk and clean. */
 	ASSERT_EQ((ssize_t)self->len,
 		  pwrite(self->buf.fd, self->pattern, self->len, 0));

@@ -33,7 +33,6 @@ FIXTURE(dirty)
 	int fd;
 	struct mem mem;
 	unsigned char *old;	/* expected content of every page before */
-	uint32_t id;		/* the pin session, 0 when none */
 };
 
 FIXTURE_VARIANT(dirty)
@@ -49,12 +48,12 @@ FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
 
 FIXTURE_SETUP(dirty)
 {
-	SETUP_DEVICE_AND_MEM(self->fd, &self->mem, variant->kind, NR_PAGES);
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, variant->kind, NR_PAGES);
 	if (!pagemap_pfn(&self->fd) || kpageflags(0) < 0) {
 		close(self->fd);
 		self->fd = -1;
 		mem_teardown(&self->mem);
-		SETUP_SKIP("no pfns in pagemap or no kpageflags: needs root");
+		SETUP_SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
 	}
 
 	/* The old content, written through the file where there is one. */
@@ -101,7 +100,7 @@ static bool mem_is_shmem(enum mem_kind kind)
  * anonymous page is dirty only when marked so.
  */
 static bool expect_dirty(enum mem_kind kind, unsigned int how,
-			 const uint64_t *head, size_t i)
+			 const __u64 *head, size_t i)
 {
 	bool marked = false;
 	size_t j;
@@ -127,7 +126,7 @@ static bool page_dirty(struct __test_metadata *_metadata, int fd,
 		       const char *addr)
 {
 	struct gup_page_state ps;
-	int64_t kflags;
+	__s64 kflags;
 
 	ASSERT_EQ(0, gup_state_addr(fd, addr, &ps, 1));
 	ASSERT_EQ(ps.pfn, pagemap_pfn(addr));
@@ -155,49 +154,52 @@ static void assert_disk(struct __test_metadata *_metadata, struct mem *m,
 		TH_LOG("page %zu on disk: byte %zu is not %#x", page, i, want);
 }
 
-static void run_case(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(dirty) *self, enum mem_kind kind,
-		     unsigned int how)
+/*
+ * One case: the fixture's gup_test file *fd (reopened when the case closes
+ * it) and memory m, of kind, unpinned with how.
+ */
+static void run_case(struct __test_metadata *_metadata, int *fd,
+		     struct mem *m, enum mem_kind kind, unsigned int how)
 {
 	unsigned int flags = GUP_PIN_WRITE | GUP_PIN_LONGTERM;
 	struct gup_page_state ps[NR_PAGES];
 	bool file = mem_has_writeback(kind);
-	uint64_t head[NR_PAGES];
+	__u64 head[NR_PAGES];
 	unsigned char *buf, *after;
-	struct mem *m = &self->mem;
 	size_t i, nr = NR_PAGES;
-	uint64_t pinned;
+	__u64 pinned;
+	__u32 id;
 	int ret;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 
 	/* 1. The file's content is on the disk and the pages are clean. */
 	for (i = 0; file && i < nr; i++) {
-		ASSERT_FALSE(page_dirty(_metadata, self->fd,
+		ASSERT_FALSE(page_dirty(_metadata, *fd,
 					m->addr + i * page_size));
 		assert_disk(_metadata, m, i, OLD);
 	}
 
 	/* 2. Pin for write, long-term where the kernel allows it. */
-	ret = gup_pin(self->fd, m->addr, m->size, GUP_API_PUP_FAST, flags,
-		      &self->id, &pinned);
+	ret = gup_pin(*fd, m->addr, m->size, GUP_API_PUP_FAST, flags,
+		      &id, &pinned);
 	if (file && !kernel_expect()->longterm_write_file_ok) {
 		ASSERT_EQ(-EFAULT, ret)
 			TH_LOG("FOLL_LONGTERM|FOLL_WRITE of a file mapping");
 		flags &= ~GUP_PIN_LONGTERM;
-		ret = gup_pin(self->fd, m->addr, m->size, GUP_API_PUP_FAST,
-			      flags, &self->id, &pinned);
+		ret = gup_pin(*fd, m->addr, m->size, GUP_API_PUP_FAST,
+			      flags, &id, &pinned);
 	}
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(m->nr_pages, pinned);
 	if (file) {
 		/* The pin's write fault dirtied the pages; clean them. */
 		for (i = 0; i < nr; i++)
-			ASSERT_TRUE(page_dirty(_metadata, self->fd,
+			ASSERT_TRUE(page_dirty(_metadata, *fd,
 					       m->addr + i * page_size));
 		ASSERT_EQ(0, fsync(m->fd));
 		for (i = 0; i < nr; i++)
-			ASSERT_FALSE(page_dirty(_metadata, self->fd,
+			ASSERT_FALSE(page_dirty(_metadata, *fd,
 						m->addr + i * page_size));
 	}
 
@@ -207,12 +209,11 @@ static void run_case(struct __test_metadata *_metadata,
 	memset(buf, NEW, page_size);
 	for (i = 0; i < nr; i++)
 		if (device_writes(i))
-			ASSERT_EQ(0, gup_dma(self->fd, self->id,
-					     GUP_DMA_TO_PAGES, i * page_size,
-					     buf, page_size));
+			ASSERT_EQ(0, gup_dma(*fd, id, GUP_DMA_TO_PAGES,
+					     i * page_size, buf, page_size));
 	free(buf);
 	for (i = 0; file && i < nr; i++) {
-		ASSERT_FALSE(page_dirty(_metadata, self->fd,
+		ASSERT_FALSE(page_dirty(_metadata, *fd,
 					m->addr + i * page_size));
 		assert_disk(_metadata, m, i, OLD);
 	}
@@ -222,7 +223,7 @@ static void run_case(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, msync(m->addr, m->size, MS_SYNC));
 		ASSERT_EQ(0, fsync(m->fd));
 		for (i = 0; i < nr; i++) {
-			ASSERT_FALSE(page_dirty(_metadata, self->fd,
+			ASSERT_FALSE(page_dirty(_metadata, *fd,
 						m->addr + i * page_size));
 			assert_disk(_metadata, m, i, OLD);
 		}
@@ -234,28 +235,26 @@ static void run_case(struct __test_metadata *_metadata,
 	 * so its rows check the counts and the data only.)
 	 */
 	for (i = 0; !file && !mem_is_shmem(kind) && i < nr; i++)
-		ASSERT_FALSE(page_dirty(_metadata, self->fd,
+		ASSERT_FALSE(page_dirty(_metadata, *fd,
 					m->addr + i * page_size))
 			TH_LOG("anonymous page %zu dirty before the unpin", i);
 
 	/* 5. The unpin decides. */
-	ASSERT_EQ(0, gup_state(self->fd, self->id, 0, ps, nr));
+	ASSERT_EQ(0, gup_state(*fd, id, 0, ps, nr));
 	for (i = 0; i < nr; i++)
 		head[i] = ps[i].pfn & ~((1ULL << ps[i].order) - 1);
 	if (how == UNPIN_BY_CLOSE) {
-		close(self->fd);
-		self->fd = gup_open();
-		ASSERT_LE(0, self->fd);
+		close(*fd);
+		*fd = gup_open();
+		ASSERT_LE(0, *fd);
 	} else {
-		ASSERT_EQ(0, gup_unpin(self->fd, self->id, how));
+		ASSERT_EQ(0, gup_unpin(*fd, id, how));
 	}
-	self->id = 0;
 	for (i = 0; i < nr; i++) {
 		unsigned int order = ps[i].order;
 
 		ASSERT_EQ(expect_dirty(kind, how, head, i),
-			  page_dirty(_metadata, self->fd,
-				     m->addr + i * page_size))
+			  page_dirty(_metadata, *fd, m->addr + i * page_size))
 			TH_LOG("page %zu (folio order %u) after unpin way %u",
 			       i, order, how);
 	}
@@ -293,19 +292,22 @@ static void run_case(struct __test_metadata *_metadata,
 /* unpin_user_pages_dirty_lock(, true): every page dirty, nothing lost. */
 TEST_F(dirty, unpin_dirty_lock)
 {
-	run_case(_metadata, self, variant->kind, GUP_UNPIN_DIRTY_LOCK);
+	run_case(_metadata, &self->fd, &self->mem, variant->kind,
+		 GUP_UNPIN_DIRTY_LOCK);
 }
 
 /* unpin_user_page_range_dirty_lock() over contiguous runs: the same. */
 TEST_F(dirty, unpin_range_dirty)
 {
-	run_case(_metadata, self, variant->kind, GUP_UNPIN_RANGE_DIRTY);
+	run_case(_metadata, &self->fd, &self->mem, variant->kind,
+		 GUP_UNPIN_RANGE_DIRTY);
 }
 
 /* Dirty only what the device wrote: the other pages stay clean. */
 TEST_F(dirty, unpin_device_dirty)
 {
-	run_case(_metadata, self, variant->kind, GUP_UNPIN_DEVICE_DIRTY);
+	run_case(_metadata, &self->fd, &self->mem, variant->kind,
+		 GUP_UNPIN_DEVICE_DIRTY);
 }
 
 /* Negative control: a plain unpin loses the device's data on a disk. */
@@ -315,18 +317,21 @@ TEST_F(dirty, unpin_device_dirty)
  */
 TEST_F(dirty, close_dirties_device_writes)
 {
-	run_case(_metadata, self, variant->kind, UNPIN_BY_CLOSE);
+	run_case(_metadata, &self->fd, &self->mem, variant->kind,
+		 UNPIN_BY_CLOSE);
 }
 
 TEST_F(dirty, unpin_plain_loses)
 {
-	run_case(_metadata, self, variant->kind, GUP_UNPIN_PLAIN);
+	run_case(_metadata, &self->fd, &self->mem, variant->kind,
+		 GUP_UNPIN_PLAIN);
 }
 
 /* unpin_user_pages_dirty_lock(, false) is a plain unpin. */
 TEST_F(dirty, unpin_clean_lock_loses)
 {
-	run_case(_metadata, self, variant->kind, GUP_UNPIN_CLEAN_LOCK);
+	run_case(_metadata, &self->fd, &self->mem, variant->kind,
+		 GUP_UNPIN_CLEAN_LOCK);
 }
 
 TEST_HARNESS_MAIN

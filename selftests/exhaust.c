@@ -23,7 +23,8 @@
 #include "setup_skip.h"
 #include "gup_util.h"
 
-#define PAGES_MAX	(1LL << 20)	/* the module's bound on both limits */
+/* 2^20, the module's bound on both limits */
+#define PAGES_MAX	(1024LL * 1024)
 
 /*
  * The pids the OOM killer killed since the kmsg fd was opened at the end of
@@ -57,8 +58,8 @@ static int oom_kills(int kmsg, pid_t *kills, int max)
 static void request(int out, size_t nr_pages)
 {
 	size_t size = nr_pages * page_size;
-	uint64_t held = 0;
-	uint32_t id;
+	__u64 held = 0;
+	__u32 id;
 	char *addr;
 	int fd, err;
 
@@ -89,11 +90,11 @@ FIXTURE_SETUP(exhaust)
 	self->per_file = -1;
 	self->total = -1;
 	if (gup_open_skip(fd))
-		SETUP_SKIP("%s", gup_open_skip(fd));
+		SETUP_SKIP(return, "%s", gup_open_skip(fd));
 	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-fd));
 	close(fd);
 	if (meminfo("MemTotal") * 1024 >= PAGES_MAX * (long long)page_size)
-		SETUP_SKIP("MemTotal is more than the module may pin (%lld pages)",
+		SETUP_SKIP(return, "MemTotal is more than the module may pin (%lld pages)",
 			   PAGES_MAX);
 	self->per_file = gup_param("max_pages_per_file");
 	self->total = gup_param("max_pages_total");
@@ -117,10 +118,10 @@ TEST_F_TIMEOUT(exhaust, pin_beyond_memory, 600)
 	char why[256] = "", line[128] = "";
 	pid_t child, kills[16];
 	unsigned long long held = 0;
-	int pipefd[2], kmsg, status, err = -1, n, i;
+	int pipefd[2], kmsg, status, err = -1, fields, n, i;
 	ssize_t len;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	if (kmsg >= 0)
 		lseek(kmsg, 0, SEEK_END);
@@ -144,8 +145,8 @@ TEST_F_TIMEOUT(exhaust, pin_beyond_memory, 600)
 	} else {
 		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 			TH_LOG("requester: %s", line);
-		ASSERT_EQ(2, sscanf(line, "pin %d %llu", &err, &held))
-			TH_LOG("requester said: %s", line);
+		fields = sscanf(line, "pin %d %llu", &err, &held);
+		ASSERT_EQ(2, fields) TH_LOG("requester said: %s", line);
 		/* Errors that say "no memory" or "interrupted by the kill". */
 		ASSERT_TRUE(err == ENOMEM || err == EINTR || err == EFAULT ||
 			    (err == 0 && held < PAGES_MAX))

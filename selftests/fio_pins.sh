@@ -129,7 +129,8 @@ run_job uring_fixed
 if ! job_ok uring_fixed io_uring; then
 	ktap_result fail uring_fixed "the io_uring job failed"
 elif [ "$acq" -ne 4 ] || [ "$rel" -ne 4 ]; then
-	ktap_result fail uring_fixed "pins: want 4 (the registered buffers), acquired $acq, released $rel"
+	why="pins: want 4 (the registered buffers), acquired $acq, released $rel"
+	ktap_result fail uring_fixed "$why"
 else
 	ktap_result ok uring_fixed
 fi

@@ -19,7 +19,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,9 +67,9 @@ struct region {
 };
 
 struct session {
-	uint32_t id;
-	uint32_t api;
-	uint32_t flags;
+	__u32 id;
+	__u32 api;
+	__u32 flags;
 	long long pins;	/* what it counts in nr_foll_pin_acquired */
 };
 
@@ -80,11 +79,11 @@ struct gup_file {
 	struct session sessions[MAX_SESSIONS];
 	int nr_sessions;
 	long long longterm_pins;	/* -1: no long-term test running */
-	uint32_t last_id;
+	__u32 last_id;
 };
 
 struct fuzzer {
-	uint64_t rng;
+	__u64 rng;
 	char *area;
 	size_t area_size;
 	struct region r[R_NR];
@@ -101,7 +100,7 @@ struct fuzzer {
 	unsigned long errs[160];
 };
 
-static uint64_t rnd(struct fuzzer *f)
+static __u64 rnd(struct fuzzer *f)
 {
 	/* xorshift64* */
 	f->rng ^= f->rng >> 12;
@@ -110,7 +109,7 @@ static uint64_t rnd(struct fuzzer *f)
 	return f->rng * 0x2545f4914f6cdd1dULL;
 }
 
-static uint64_t below(struct fuzzer *f, uint64_t n)
+static __u64 below(struct fuzzer *f, __u64 n)
 {
 	return n ? rnd(f) % n : 0;
 }
@@ -120,9 +119,9 @@ static bool one_in(struct fuzzer *f, unsigned int n)
 	return below(f, n) == 0;
 }
 
-static uint64_t boundary(struct fuzzer *f)
+static __u64 boundary(struct fuzzer *f)
 {
-	static const uint64_t vals[] = {
+	static const __u64 vals[] = {
 		0, 1, 2, 4095, 4096, 4097, 0x7fffffff, 0x80000000, 0xffffffff,
 		0x100000000ULL, 1ULL << 20, (1ULL << 20) + 1, 1ULL << 32 << 12,
 		0x7fffffffffffffffULL, 0x8000000000000000ULL, ~0ULL, ~0ULL - 4095,
@@ -132,15 +131,15 @@ static uint64_t boundary(struct fuzzer *f)
 }
 
 /* An address: in a region, at its edges, or one no user page can have. */
-static uint64_t pick_addr(struct fuzzer *f)
+static __u64 pick_addr(struct fuzzer *f)
 {
-	static const uint64_t wild[] = {
+	static const __u64 wild[] = {
 		0, 4096, 0x00007ffffffff000ULL, 0x0000800000000000ULL,
 		0xffff888000000000ULL, 0xffffffff81000000ULL,
 		0xfffffffffffff000ULL, 0x8000000000000000ULL,
 	};
 	struct region *r;
-	uint64_t off;
+	__u64 off;
 
 	switch (below(f, 10)) {
 	case 0:
@@ -158,7 +157,7 @@ static uint64_t pick_addr(struct fuzzer *f)
 	return (uintptr_t)r->addr + off;
 }
 
-static uint64_t pick_size(struct fuzzer *f)
+static __u64 pick_size(struct fuzzer *f)
 {
 	switch (below(f, 8)) {
 	case 0:
@@ -173,7 +172,7 @@ static uint64_t pick_size(struct fuzzer *f)
 }
 
 /* A user pointer the module writes to: scratch mostly, never our own. */
-static uint64_t pick_out(struct fuzzer *f)
+static __u64 pick_out(struct fuzzer *f)
 {
 	if (one_in(f, 4))
 		return pick_addr(f);
@@ -181,7 +180,7 @@ static uint64_t pick_out(struct fuzzer *f)
 	       below(f, SCRATCH_SIZE / 2 / page_size) * page_size;
 }
 
-static uint32_t pick_u32(struct fuzzer *f, uint32_t sane)
+static __u32 pick_u32(struct fuzzer *f, __u32 sane)
 {
 	switch (below(f, 6)) {
 	case 0:
@@ -193,7 +192,7 @@ static uint32_t pick_u32(struct fuzzer *f, uint32_t sane)
 	}
 }
 
-static struct session *find_session(struct gup_file *gf, uint32_t id)
+static struct session *find_session(struct gup_file *gf, __u32 id)
 {
 	int i;
 
@@ -203,7 +202,7 @@ static struct session *find_session(struct gup_file *gf, uint32_t id)
 	return NULL;
 }
 
-static uint32_t pick_id(struct fuzzer *f, struct gup_file *gf)
+static __u32 pick_id(struct fuzzer *f, struct gup_file *gf)
 {
 	if (gf->nr_sessions && !one_in(f, 5))
 		return gf->sessions[below(f, gf->nr_sessions)].id;
@@ -211,7 +210,7 @@ static uint32_t pick_id(struct fuzzer *f, struct gup_file *gf)
 }
 
 /* The module's own rule (gup_test_abi.h): which ways release a session. */
-static bool unpin_way_valid(const struct session *s, uint32_t how)
+static bool unpin_way_valid(const struct session *s, __u32 how)
 {
 	if (how >= GUP_UNPIN_NR)
 		return false;
@@ -228,8 +227,8 @@ static bool unpin_way_valid(const struct session *s, uint32_t how)
  * Whether a pin of [addr, addr + size) with flags must get every page: the
  * range lies inside one region that such a pin can take whole.
  */
-static bool pin_takes_all(struct fuzzer *f, uint64_t addr, uint64_t size,
-			  uint32_t flags)
+static bool pin_takes_all(struct fuzzer *f, __u64 addr, __u64 size,
+			  __u32 flags)
 {
 	bool write = flags & GUP_PIN_WRITE;
 	int k;
@@ -237,7 +236,7 @@ static bool pin_takes_all(struct fuzzer *f, uint64_t addr, uint64_t size,
 	if (!size || (addr | size) & (page_size - 1))
 		return false;
 	for (k = 0; k < R_NR; k++) {
-		uint64_t start = (uintptr_t)f->r[k].addr;
+		__u64 start = (uintptr_t)f->r[k].addr;
 
 		if (!f->r[k].size || addr < start ||
 		    addr + size > start + f->r[k].size || addr + size < addr)
@@ -259,8 +258,8 @@ static bool pin_takes_all(struct fuzzer *f, uint64_t addr, uint64_t size,
 }
 
 /* The pins a held range counts: its pages less zero pages not counted. */
-static long long counted_pins(struct fuzzer *f, int fd, uint32_t id,
-			      uint64_t addr, uint64_t nr)
+static long long counted_pins(struct fuzzer *f, int fd, __u32 id,
+			      __u64 addr, __u64 nr)
 {
 	struct gup_page_state *ps = (void *)(f->r[R_SCRATCH].addr +
 					     SCRATCH_SIZE / 2);
@@ -269,7 +268,7 @@ static long long counted_pins(struct fuzzer *f, int fd, uint32_t id,
 		.states = (uintptr_t)ps,
 	};
 	long long pins = nr;
-	uint64_t i;
+	__u64 i;
 
 	if (kernel_expect()->zero_page_pins_counted)
 		return pins;
@@ -288,7 +287,7 @@ struct call {
 	union {
 		struct gup_test gup;
 		struct pin_longterm_test lt;
-		uint64_t u64;
+		__u64 u64;
 		struct gup_pin_session pin;
 		struct gup_unpin_session unpin;
 		struct gup_page_query query;
@@ -465,16 +464,10 @@ struct verdict {
 };
 
 /* Records why a result is wrong; returns -1 for the caller to return. */
-static int __attribute__((format(printf, 2, 3)))
-wrong(struct verdict *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->why, sizeof(v->why), fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#define wrong(v, fmt, ...) ({						\
+	snprintf((v)->why, sizeof((v)->why), fmt, ##__VA_ARGS__);	\
+	-1;								\
+})
 
 /* Whether a GUP_PIN_START asks for nothing the module refuses. */
 static bool pin_request_valid(const struct gup_pin_session *p)
@@ -526,7 +519,7 @@ static int account_pin_start(struct fuzzer *f, int slot, struct call *c,
 {
 	const struct gup_pin_session *p = &c->a.pin;
 	struct gup_file *gf = f->file_of[slot];
-	uint64_t asked = p->size / page_size;
+	__u64 asked = p->size / page_size;
 	struct session *s;
 
 	/* Cyclic ids: each new one above the last, until they wrap. */
@@ -754,7 +747,7 @@ static int map_region(struct fuzzer *f, enum region_kind k, char *why,
 		madvise(at, size, MADV_NOHUGEPAGE);
 	for (i = 0; i < size; i += page_size) {
 		if (k == R_ZERO || k == R_FILE_SHARED || k == R_FILE_PRIVATE)
-			(void)*(volatile char *)(at + i);
+			touch_read(at + i);
 		else if (k != R_SCRATCH)
 			at[i] = (char)(i / page_size + 1);
 	}
@@ -885,7 +878,7 @@ FIXTURE_SETUP(fuzz)
 		self->f.fds[i] = -1;
 	fd = gup_open();
 	if (gup_open_skip(fd))
-		SETUP_SKIP("%s", gup_open_skip(fd));
+		SETUP_SKIP(return, "%s", gup_open_skip(fd));
 	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-fd));
 	close(fd);
 	kernel_expect();
@@ -905,15 +898,15 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 	struct fuzzer *f = &self->f;
 	struct verdict v = { "" };
 	char why[256] = "";
-	uint64_t seed;
+	__u64 seed;
 	struct call c;
 	void *argp;
 	int slot, ret, err, i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	seed = env_ulong("GUP_FUZZ_SEED", 0);
 	if (!seed)
-		seed = (uint64_t)time(NULL) * 2654435761u ^ getpid();
+		seed = (__u64)time(NULL) * 2654435761u ^ getpid();
 	gup_report("fuzz: seed %llu (GUP_FUZZ_SEED repeats it), %lu ioctls\n",
 		   (unsigned long long)seed, nr);
 	f->rng = seed | 1;

@@ -17,6 +17,10 @@
 #include "kselftest.h"
 #include "gup_util.h"
 
+#define PROC_VMSTAT	"/proc/vmstat"
+#define PROC_MEMINFO	"/proc/meminfo"
+#define PROC_KPAGEFLAGS	"/proc/kpageflags"
+
 size_t page_size = 4096;
 /* A page for lru_drain(), mapped before a test makes holes to fill. */
 static char *drain_page;
@@ -34,10 +38,10 @@ static void __attribute__((constructor)) gup_util_init(void)
 
 int gup_open(void)
 {
-	const char *path = getenv("GUP_TEST_DEV");
+	char path[PATH_MAX];
 	int fd;
 
-	fd = open(path ? path : "/sys/kernel/debug/gup_test", O_RDWR);
+	fd = open(gup_test_path(path, sizeof(path)), O_RDWR);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -57,7 +61,7 @@ static int setup_missing(void)
 const char *gup_open_skip(int ret)
 {
 	if (ret == -ENOENT && !in_suite_guest())
-		return "no /sys/kernel/debug/gup_test: module not loaded";
+		return "no gup_test file in /sys/kernel/debug: module not loaded";
 	if (ret == -EACCES || ret == -EPERM)
 		return "opening gup_test needs root";
 	return NULL;
@@ -69,7 +73,7 @@ static int gup_ioctl(int fd, unsigned long cmd, void *arg)
 }
 
 int gup_pin(int fd, void *addr, size_t size, unsigned int api,
-	    unsigned int flags, uint32_t *id, uint64_t *nr_pages)
+	    unsigned int flags, __u32 *id, __u64 *nr_pages)
 {
 	struct gup_pin_session s = {
 		.addr = (uintptr_t)addr,
@@ -87,7 +91,7 @@ int gup_pin(int fd, void *addr, size_t size, unsigned int api,
 	return ret;
 }
 
-int gup_unpin(int fd, uint32_t id, unsigned int how)
+int gup_unpin(int fd, __u32 id, unsigned int how)
 {
 	struct gup_unpin_session u = { .id = id, .how = how };
 
@@ -114,8 +118,8 @@ static void lru_drain(void)
 	syscall(SYS_move_pages, 0, 1, pages, &node, &status, 0);
 }
 
-int gup_state(int fd, uint32_t id, uint64_t first, struct gup_page_state *ps,
-	      uint64_t count)
+int gup_state(int fd, __u32 id, __u64 first, struct gup_page_state *ps,
+	      __u64 count)
 {
 	struct gup_page_query q = {
 		.id = id,
@@ -131,13 +135,13 @@ int gup_state(int fd, uint32_t id, uint64_t first, struct gup_page_state *ps,
 }
 
 int gup_state_addr(int fd, const void *addr, struct gup_page_state *ps,
-		   uint64_t count)
+		   __u64 count)
 {
 	return gup_state(fd, 0, (uintptr_t)addr, ps, count);
 }
 
-int gup_dma(int fd, uint32_t id, unsigned int dir, uint64_t offset, void *buf,
-	    uint64_t len)
+int gup_dma(int fd, __u32 id, unsigned int dir, __u64 offset, void *buf,
+	    __u64 len)
 {
 	struct gup_dma d = {
 		.id = id,
@@ -204,7 +208,7 @@ long long vmstat(const char *name)
 			fd = -1;
 		close(fd);
 	}
-	return proc_field("/proc/vmstat", name, ' ');
+	return proc_field(PROC_VMSTAT, name, ' ');
 }
 
 long long pins_settled(long long acq0, long long rel0, long long *released)
@@ -261,7 +265,7 @@ int gup_set_param(const char *param, long long val)
 
 long long meminfo(const char *name)
 {
-	return proc_field("/proc/meminfo", name, ':');
+	return proc_field(PROC_MEMINFO, name, ':');
 }
 
 /* Open files of gup_test; -1 if /sys/module does not say. */
@@ -476,11 +480,11 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 	m->nr_pages = m->size / page_size;
 
 	for (i = 0; i < m->nr_pages; i++) {
-		volatile char *p = m->addr + i * page_size;
+		char *p = m->addr + i * page_size;
 
 		if (kind == MEM_ZERO_PAGE || kind == MEM_FILE_SHARED ||
 		    kind == MEM_FILE_PRIVATE)
-			(void)*p;
+			touch_read(p);
 		else
 			*p = (char)(i + 1);
 	}
@@ -508,9 +512,9 @@ void mem_teardown(struct mem *m)
 	m->path[0] = 0;
 }
 
-uint64_t pagemap_pfn(const void *addr)
+__u64 pagemap_pfn(const void *addr)
 {
-	uint64_t ent = 0;
+	__u64 ent = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	if (fd < 0)
@@ -523,20 +527,20 @@ uint64_t pagemap_pfn(const void *addr)
 	return ent >> 63 ? ent & ((1ULL << 55) - 1) : 0;
 }
 
-int64_t kpageflags(uint64_t pfn)
+__s64 kpageflags(__u64 pfn)
 {
-	uint64_t flags;
-	int fd = open("/proc/kpageflags", O_RDONLY);
+	__u64 flags;
+	int fd = open(PROC_KPAGEFLAGS, O_RDONLY);
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
 	n = pread(fd, &flags, sizeof(flags), pfn * sizeof(flags));
 	close(fd);
-	return n == sizeof(flags) ? (int64_t)flags : -1;
+	return n == sizeof(flags) ? (__s64)flags : -1;
 }
 
-int read_disk(const char *path, uint64_t offset, void *buf, size_t len)
+int read_disk(const char *path, __u64 offset, void *buf, size_t len)
 {
 	void *bounce;
 	ssize_t n;
@@ -568,7 +572,10 @@ static void kernel_version(struct kernel_expect *k)
 
 	if (uname(&u))
 		return;
-	sscanf(u.release, "%u.%u.%u", &k->major, &k->minor, &k->sublevel);
+	/* A release without a sublevel is .0; what does not parse stays 0. */
+	if (sscanf(u.release, "%u.%u.%u", &k->major, &k->minor,
+		   &k->sublevel) != 3)
+		k->sublevel = 0;
 	deb = strstr(u.version, "Debian ");
 	if (deb)
 		sscanf(deb, "Debian %u.%u.%u", &k->major, &k->minor,
@@ -596,7 +603,7 @@ static bool probe_zero_page_pins_counted(void)
 	struct gup_page_state ps;
 	bool counted = true;
 	long long acq0;
-	uint32_t id;
+	__u32 id;
 	char *p;
 	int fd;
 
@@ -634,7 +641,7 @@ static bool probe_longterm_write_file_ok(void)
 	char path[PATH_MAX];
 	bool ok = false;
 	int fd, file;
-	uint32_t id;
+	__u32 id;
 	char *p;
 
 	if (!dir)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <limits.h>
+#include <linux/types.h>
 
 #include "gup_test_abi.h"
 
@@ -18,6 +19,16 @@
 #define HPAGE_SIZE	(2UL << 20)
 
 extern size_t page_size;
+
+/*
+ * A load of *p that the compiler keeps, though its value goes unused:
+ * faults the page in for reading, leaving the zero page or a clean file
+ * page as it is.
+ */
+static inline char touch_read(const char *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 
 /*
  * In the suite's own guest (tools/vm/init exports GUP_VM=1) the set-up is
@@ -49,14 +60,14 @@ const char *gup_open_skip(int ret);
  * so that the refcounts they read hold only stable references.
  */
 int gup_pin(int fd, void *addr, size_t size, unsigned int api,
-	    unsigned int flags, uint32_t *id, uint64_t *nr_pages);
-int gup_unpin(int fd, uint32_t id, unsigned int how);
-int gup_state(int fd, uint32_t id, uint64_t first,
-	      struct gup_page_state *ps, uint64_t count);
+	    unsigned int flags, __u32 *id, __u64 *nr_pages);
+int gup_unpin(int fd, __u32 id, unsigned int how);
+int gup_state(int fd, __u32 id, __u64 first,
+	      struct gup_page_state *ps, __u64 count);
 int gup_state_addr(int fd, const void *addr, struct gup_page_state *ps,
-		   uint64_t count);
-int gup_dma(int fd, uint32_t id, unsigned int dir, uint64_t offset,
-	    void *buf, uint64_t len);
+		   __u64 count);
+int gup_dma(int fd, __u32 id, unsigned int dir, __u64 offset,
+	    void *buf, __u64 len);
 
 /* The unpin way that matches an API's plain release. */
 unsigned int plain_unpin(unsigned int api);
@@ -144,39 +155,47 @@ unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags);
 bool mem_has_writeback(enum mem_kind kind);
 
 /* The pfn mapped at addr, from /proc/self/pagemap; 0 if none. */
-uint64_t pagemap_pfn(const void *addr);
+__u64 pagemap_pfn(const void *addr);
 /* /proc/kpageflags of pfn; -1 if it cannot be read. */
-int64_t kpageflags(uint64_t pfn);
+__s64 kpageflags(__u64 pfn);
 #define KPF_DIRTY_BIT	4
 
 /*
  * Reads the file's blocks from the disk with O_DIRECT, bypassing the page
  * cache: offset and len are multiples of the page size. 0 or -errno.
  */
-int read_disk(const char *path, uint64_t offset, void *buf, size_t len);
+int read_disk(const char *path, __u64 offset, void *buf, size_t len);
 
 /*
  * The set-up of every memory-type fixture, for a FIXTURE_SETUP() (it uses
  * the harness's ASSERT and setup_skip.h): opens the device into fd and maps
- * mem; what it skips on, it has released. kernel_expect() probes first.
+ * m; what it skips on, it has released, then runs statement (return), as
+ * SETUP_SKIP() does. kernel_expect() probes first. Each argument is
+ * evaluated once.
  */
-#define SETUP_DEVICE_AND_MEM(fd, mem, kind, nr_pages) do {			\
+#define SETUP_DEVICE_AND_MEM(statement, fd, m, kind, nr_pages) do {	\
+	int *fd_ = &(fd);						\
+	struct mem *m_ = (m);						\
 	char why_[256] = "";						\
-	int ret_;							\
+	int ret_ = KSFT_SKIP;						\
 									\
-	(fd) = gup_open();						\
-	if (gup_open_skip(fd))						\
-		SETUP_SKIP("%s", gup_open_skip(fd));			\
-	/* Probe now: the probes pin, which the cases would count. */	\
-	kernel_expect();						\
-	ASSERT_LE(0, fd) TH_LOG("open gup_test: %s", strerror(-(fd)));	\
-	ret_ = mem_setup(mem, kind, nr_pages, why_, sizeof(why_));	\
-	if (ret_ == KSFT_SKIP) {					\
-		mem_teardown(mem);					\
-		close(fd);						\
-		(fd) = -1;						\
-		SETUP_SKIP("%s", why_);					\
+	*fd_ = gup_open();						\
+	if (gup_open_skip(*fd_)) {					\
+		snprintf(why_, sizeof(why_), "%s", gup_open_skip(*fd_));	\
+	} else {							\
+		/* Probe now: the probes pin, which the cases count. */	\
+		kernel_expect();					\
+		ASSERT_LE(0, *fd_)					\
+			TH_LOG("open gup_test: %s", strerror(-*fd_));	\
+		ret_ = mem_setup(m_, kind, nr_pages, why_, sizeof(why_));	\
+		if (ret_ == KSFT_SKIP) {				\
+			mem_teardown(m_);				\
+			close(*fd_);					\
+			*fd_ = -1;					\
+		}							\
 	}								\
+	if (ret_ == KSFT_SKIP)						\
+		SETUP_SKIP(statement, "%s", why_);			\
 	ASSERT_EQ(0, ret_) TH_LOG("memory setup: %s", why_);		\
 } while (0)
 

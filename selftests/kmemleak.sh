@@ -16,7 +16,8 @@ if [ ! -w "$kmemleak" ]; then
 	[ "${1:-}" = clear ] && exit 0
 	echo "TAP version 13"
 	echo "1..1"
-	ktap_result skip kmemleak_clean "no $kmemleak: kernel without CONFIG_DEBUG_KMEMLEAK, or not root"
+	why="no $kmemleak: kernel without CONFIG_DEBUG_KMEMLEAK, or not root"
+	ktap_result skip kmemleak_clean "$why"
 	ktap_totals
 	exit
 fi

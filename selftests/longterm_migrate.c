@@ -47,7 +47,7 @@ FIXTURE_VARIANT_ADD(migrate, file_private) { .kind = MEM_FILE_PRIVATE };
 
 FIXTURE_SETUP(migrate)
 {
-	SETUP_DEVICE_AND_MEM(self->fd, &self->mem, variant->kind, NR_PAGES);
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, variant->kind, NR_PAGES);
 	self->pin_flags = mem_pin_read_only(variant->kind) ? 0 : GUP_PIN_WRITE;
 }
 
@@ -71,33 +71,31 @@ static bool booted_with_movablecore(void)
 	return strstr(cmdline, "movablecore=") || strstr(cmdline, "kernelcore=");
 }
 
-static const char not_movable[] =
-	"the page is not in ZONE_MOVABLE: boot with movablecore=";
+#define NOT_MOVABLE \
+	"the page is not in ZONE_MOVABLE: boot with movablecore="
+#define HUGETLB_WARNS \
+	"this kernel WARNs instead of migrating a movable hugetlb page (follow_hugetlb_page(), before v6.6)"
 
 /*
  * Why a case cannot ask for a long-term pin of the first page: it is not in
- * ZONE_MOVABLE, or the kernel would WARN. NULL if it can.
+ * ZONE_MOVABLE, or the kernel would WARN. NULL if it can. Booted for it
+ * (movablecore=), the page must be movable: not a skip but a failure.
  */
-static const char *movable_skip(const struct gup_page_state *before)
+static const char *movable_skip(struct __test_metadata *_metadata,
+				const struct gup_page_state *before)
 {
-	if (!(before->flags & GUP_PS_MOVABLE))
-		return not_movable;
+	bool movable = before->flags & GUP_PS_MOVABLE;
+
+	ASSERT_FALSE(!movable && booted_with_movablecore())
+		TH_LOG("booted with movablecore=, the page is in zone %u",
+		       before->zone);
+	if (!movable)
+		return NOT_MOVABLE;
 	if ((before->flags & GUP_PS_HUGETLB) &&
 	    kernel_expect()->longterm_movable_hugetlb_warns)
-		return "this kernel WARNs instead of migrating a movable hugetlb page (follow_hugetlb_page(), before v6.6)";
+		return HUGETLB_WARNS;
 	return NULL;
 }
-
-/* Booted for it (movablecore=), the page must be movable: not a skip. */
-#define SKIP_UNLESS_MOVABLE(before) do {				\
-	const char *why_ = movable_skip(before);			\
-									\
-	ASSERT_FALSE(why_ == not_movable && booted_with_movablecore())	\
-		TH_LOG("booted with movablecore=, the page is in zone %u", \
-		       (before)->zone);					\
-	if (why_)							\
-		SKIP(return, "%s", why_);				\
-} while (0)
 
 TEST_F(migrate, out_of_movable)
 {
@@ -107,11 +105,14 @@ TEST_F(migrate, out_of_movable)
 	struct gup_page_state before, pinned, mapped;
 	long long acq0, rel0;
 	char content[64];
-	uint32_t id;
+	const char *why;
+	__u32 id;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
-	SKIP_UNLESS_MOVABLE(&before);
+	why = movable_skip(_metadata, &before);
+	if (why)
+		SKIP(return, "%s", why);
 	memcpy(content, self->mem.addr, sizeof(content));
 
 	ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr, page_size,
@@ -153,9 +154,10 @@ TEST_F(migrate, uring_register_out_of_movable)
 	long long acq0, rel0;
 	struct io_uring ring;
 	char content[64];
+	const char *why;
 	int ret;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
 	/*
 	 * The pool gives back first the hugetlb page that out_of_movable
@@ -174,7 +176,9 @@ TEST_F(migrate, uring_register_out_of_movable)
 		}
 		iov.iov_base = p < more + 8 * HPAGE_SIZE ? p : more;
 	}
-	SKIP_UNLESS_MOVABLE(&before);
+	why = movable_skip(_metadata, &before);
+	if (why)
+		SKIP(return, "%s", why);
 	if (want)
 		SKIP(return, "io_uring refuses this buffer (%s): uring_pin checks that",
 		     strerror(-want));

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -46,7 +47,7 @@ FIXTURE_VARIANT_ADD(pin, memfd_thp) { .kind = MEM_MEMFD_THP };
 
 FIXTURE_SETUP(pin)
 {
-	SETUP_DEVICE_AND_MEM(self->fd, &self->mem, variant->kind, NR_PAGES);
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, variant->kind, NR_PAGES);
 	self->pin_flags = mem_pin_read_only(variant->kind) ? 0 : GUP_PIN_WRITE;
 }
 
@@ -90,17 +91,25 @@ static bool counts_equal(const struct gup_page_state *want,
 	       !((want->flags ^ got->flags) & GUP_PS_MAYBE_DMA_PINNED);
 }
 
-#define COUNTS_FMT "pfn %#llx refcount %d pincount %d dma-pinned %d"
-#define COUNTS(ps) (unsigned long long)(ps)->pfn, (ps)->refcount, \
-	(ps)->pincount, !!((ps)->flags & GUP_PS_MAYBE_DMA_PINNED)
+static const char *counts_str(const struct gup_page_state *ps, char *buf,
+			      size_t len)
+{
+	snprintf(buf, len, "pfn %#llx refcount %d pincount %d dma-pinned %d",
+		 (unsigned long long)ps->pfn, ps->refcount, ps->pincount,
+		 !!(ps->flags & GUP_PS_MAYBE_DMA_PINNED));
+	return buf;
+}
 
 static void assert_counts(struct __test_metadata *_metadata, const char *when,
 			  unsigned int page, const struct gup_page_state *want,
 			  const struct gup_page_state *got)
 {
+	char w[96], g[96];
+
 	ASSERT_TRUE(counts_equal(want, got))
-		TH_LOG("%s, page %u: want " COUNTS_FMT ", got " COUNTS_FMT,
-		       when, page, COUNTS(want), COUNTS(got));
+		TH_LOG("%s, page %u: want %s, got %s", when, page,
+		       counts_str(want, w, sizeof(w)),
+		       counts_str(got, g, sizeof(g)));
 }
 
 /*
@@ -111,7 +120,7 @@ static void assert_counts(struct __test_metadata *_metadata, const char *when,
 static void settle(struct __test_metadata *_metadata, int fd, void *addr,
 		   size_t size, unsigned int api, unsigned int flags)
 {
-	uint32_t id;
+	__u32 id;
 
 	if (!(flags & GUP_PIN_LONGTERM))
 		return;
@@ -138,10 +147,10 @@ TEST_F(pin, pin_counts)
 		{ GUP_API_PUP_FAST, GUP_PIN_LONGTERM },
 	};
 	struct gup_page_state before[NR_PINNED], during[NR_PINNED], want;
-	uint32_t id[NR_PINS];
+	__u32 id[NR_PINS];
 	unsigned int w, p, i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	for (w = 0; w < ARRAY_SIZE(ways); w++) {
 		unsigned int flags = pin_flags_allowed(variant->kind,
 						   ways[w].flags |
@@ -181,9 +190,9 @@ TEST_F(pin, get_counts)
 	static const unsigned int apis[] = { GUP_API_GUP, GUP_API_GUP_FAST };
 	struct gup_page_state before, during;
 	unsigned int a;
-	uint32_t id;
+	__u32 id;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	for (a = 0; a < ARRAY_SIZE(apis); a++) {
 		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr,
 					    &before, 1));
@@ -211,10 +220,10 @@ TEST_F(pin, get_counts)
 TEST_F(pin, get_bias_false_positive)
 {
 	struct gup_page_state before, ps;
-	uint32_t *ids;
+	__u32 *ids;
 	int i, nr;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, &before, 1));
 	ASSERT_EQ(0, before.flags & GUP_PS_MAYBE_DMA_PINNED);
 	ASSERT_GT(GUP_BIAS, before.refcount);
@@ -264,17 +273,17 @@ TEST_F(pin, vmstat_counts)
 	};
 	long long acq0, rel0, acq, rel, want;
 	struct gup_page_state ps;
-	uint64_t nr;
+	__u64 nr;
 	unsigned int w, flags;
-	uint32_t id;
+	__u32 id;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	ASSERT_LE(0, vmstat("nr_foll_pin_acquired"))
 		TH_LOG("no nr_foll_pin_acquired in /proc/vmstat");
 
 	for (w = 0; w < ARRAY_SIZE(ways); w++) {
 		flags = pin_flags_allowed(variant->kind,
-				      ways[w].flags | self->pin_flags);
+					  ways[w].flags | self->pin_flags);
 		settle(_metadata, self->fd, self->mem.addr, self->mem.size,
 		       ways[w].api, flags);
 		/*
@@ -317,10 +326,10 @@ TEST_F(pin, close_releases)
 	};
 	long long acq0, rel0, pins;
 	unsigned int i;
-	uint32_t id;
+	__u32 id;
 	int fd;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	if (pin_flags_allowed(variant->kind, GUP_PIN_LONGTERM | self->pin_flags) &
 	    GUP_PIN_WRITE)
 		lt.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE;
@@ -375,10 +384,10 @@ TEST_F(pin, write_pin_coherent)
 	struct gup_page_state pinned[2], mapped[2];
 	char *user = self->mem.addr;
 	char buf[64];
-	uint32_t id;
+	__u32 id;
 	int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	/* Two pages: in a THP the second is a tail page. */
 	ASSERT_EQ(0, gup_pin(self->fd, user, 2 * page_size, GUP_API_PUP_FAST,
 			     GUP_PIN_WRITE, &id, NULL));
@@ -415,10 +424,10 @@ TEST_F(pin, longterm_test_read)
 		.size = size,
 		.flags = PIN_LONGTERM_TEST_FLAG_USE_FAST,
 	};
-	uint64_t to;
+	__u64 to;
 	char *buf;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	buf = malloc(size);
 	ASSERT_NE(NULL, buf);
 	to = (uintptr_t)buf;
@@ -446,8 +455,8 @@ TEST(zero_page_mixed)
 	long long acq0, rel0, pins;
 	unsigned int a, i;
 	char *addr;
-	uint64_t nr;
-	uint32_t id;
+	__u64 nr;
+	__u32 id;
 	int fd;
 
 	fd = gup_open();
@@ -462,7 +471,7 @@ TEST(zero_page_mixed)
 		if (i & 1)
 			addr[i * page_size] = 1;
 		else
-			(void)*(volatile char *)(addr + i * page_size);
+			touch_read(addr + i * page_size);
 	}
 	ASSERT_EQ(0, gup_state_addr(fd, addr, before, 4));
 	for (i = 0; i < 4; i++)

@@ -3,9 +3,10 @@
  * Skipping from a FIXTURE_SETUP() the same way on every kselftest harness.
  * Before v6.9 the harness runs the test body (and the teardown) after its
  * setup skipped; since, it runs neither. A setup that skips with
- * SETUP_SKIP() first releases what it holds, and each body starts with
- * RETURN_IF_SETUP_SKIPPED(): right on both, with no look into the harness's
- * own state. Each test runs in a process of its own, so one flag will do.
+ * SETUP_SKIP(return, ...) first releases what it holds, and each body
+ * starts with SETUP_SKIPPED(return): right on both, with no look into the
+ * harness's own state. Each test runs in a process of its own, so one flag
+ * will do. The statement is an argument, as in the harness's SKIP().
  * Include after kselftest_harness.h.
  */
 #ifndef GUP_SETUP_SKIP_H
@@ -15,14 +16,14 @@
 
 static bool gup_setup_skipped;
 
-#define SETUP_SKIP(fmt, ...) do {					\
+#define SETUP_SKIP(statement, fmt, ...) do {				\
 	gup_setup_skipped = true;					\
-	SKIP(return, fmt, ##__VA_ARGS__);				\
+	SKIP(statement, fmt, ##__VA_ARGS__);				\
 } while (0)
 
-#define RETURN_IF_SETUP_SKIPPED() do {					\
+#define SETUP_SKIPPED(statement) do {					\
 	if (gup_setup_skipped)						\
-		return;							\
+		statement;						\
 } while (0)
 
 #endif /* GUP_SETUP_SKIP_H */

@@ -1176,13 +1176,13 @@ FIXTURE_SETUP(stress)
 	pin_ledger_read(&self->before);
 	self->fd = gup_open();
 	if (gup_open_skip(self->fd))
-		SETUP_SKIP("%s", gup_open_skip(self->fd));
+		SETUP_SKIP(return, "%s", gup_open_skip(self->fd));
 	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s",
 				      strerror(-self->fd));
 	if (geteuid()) {
 		close(self->fd);
 		self->fd = -1;
-		SETUP_SKIP("needs root: SIGKILLs, /proc/sys/vm/stat_refresh");
+		SETUP_SKIP(return, "needs root: SIGKILLs, /proc/sys/vm/stat_refresh");
 	}
 }
 
@@ -1281,9 +1281,8 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 	int i, seconds, nr_started = 0, children, unmapped;
 	struct timespec t0;
 	char why[512] = "";
-	const char *dev;
 
-	RETURN_IF_SETUP_SKIPPED();
+	SETUP_SKIPPED(return);
 	seconds = env_seconds();
 	ASSERT_LT(0, seconds)
 		TH_LOG("GUP_STRESS_SECONDS must be 1..%d", MAX_SECONDS);
@@ -1294,9 +1293,7 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 	/* The harness's test process ends with _exit(): no stdio flush. */
 	fflush(stdout);
 
-	dev = getenv("GUP_TEST_DEV");
-	snprintf(run.dev, sizeof(run.dev), "%s",
-		 dev ? dev : "/sys/kernel/debug/gup_test");
+	gup_test_path(run.dev, sizeof(run.dev));
 	run.fd_shared = self->fd;
 	run.fd_own = gup_open();
 	ASSERT_LE(0, run.fd_own)

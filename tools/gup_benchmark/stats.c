@@ -39,7 +39,10 @@ void summarize(const double *samples, size_t n, struct summary *s)
 
 	memset(s, 0, sizeof(*s));
 	s->n = n;
-	s->min = s->median = s->p90 = s->spread = NAN;
+	s->min = NAN;
+	s->median = NAN;
+	s->p90 = NAN;
+	s->spread = NAN;
 	if (!n)
 		return;
 	sorted = malloc(n * sizeof(*sorted));
