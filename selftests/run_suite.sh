@@ -3,8 +3,9 @@
 #
 # Run the suite: each program of tests.list in order, upstream's gup_test
 # as upstream's run_vmtests.sh runs it, upstream's cow and gup_longterm of
-# the kernel's own tree (tools/build-peers), and kmemleak.sh last. Needs root, gup_test.ko
-# loaded and debugfs at /sys/kernel/debug; runs in the test guest or
+# the kernel's own tree (tools/build-peers), and kmemleak.sh last. Needs
+# root and debugfs at /sys/kernel/debug, and gup_test.ko loaded, or -m to
+# load it for the run and unload it after; runs in the test guest or
 # natively, and changes no setting itself.
 #
 # Output is KTAP: one result per program, with the program's own KTAP
@@ -17,6 +18,8 @@
 set -euo pipefail
 
 KSFT_SKIP=4
+# The harness's "# Totals:" line.
+TOTALS_RE='pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)'
 
 # upstream's run_vmtests.sh runs these, each one test.
 UPSTREAM_RUNS=("-u" "-a" "-ct -F 0x1 0 19 0x1000")
@@ -26,8 +29,8 @@ PEERS=(cow gup_longterm)
 usage()
 {
 	cat <<EOF
-usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-p PEERDIR] [-t CATEGORY]...
-                    [-x CATEGORY]... [-l]
+usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-p PEERDIR] [-m KO]
+                    [-t CATEGORY]... [-x CATEGORY]... [-l]
   -b BINDIR    tests.list and its programs (default: this script's directory
                if tests.list is there, else ../build/bin from it)
   -u GUP_TEST  upstream's gup_test (default: BINDIR/upstream/gup_test, else
@@ -35,6 +38,8 @@ usage: run_suite.sh [-b BINDIR] [-u GUP_TEST] [-p PEERDIR] [-t CATEGORY]...
   -p PEERDIR   upstream's cow and gup_longterm, built from the running
                kernel's tree (default: BINDIR/peers); run with the test
                file system as their cwd, for gup_longterm's local tmpfile
+  -m KO        load gup_test.ko from KO first (replacing a loaded one) and
+               unload it last, one test each
   -t CATEGORY  run only CATEGORY, repeatable: a program of tests.list,
                "upstream" for upstream's gup_test, "cow", "gup_longterm"
   -x CATEGORY  leave CATEGORY out, repeatable
@@ -45,6 +50,8 @@ EOF
 
 pass=0 fail=0 skip=0 num=0
 rcfile=""
+module_loaded=0
+NAME_PARAM=/sys/module/gup_test/parameters/name
 
 # contains WORD LIST...: WORD is one of LIST.
 contains()
@@ -83,7 +90,7 @@ run_test()
 		"$KSFT_SKIP") s=1 ;;
 		*) f=1 why="exit status $rc" ;;
 		esac
-	elif [[ $totals =~ pass:([0-9]+)\ fail:([0-9]+)\ xfail:([0-9]+)\ xpass:([0-9]+)\ skip:([0-9]+)\ error:([0-9]+) ]]; then
+	elif [[ $totals =~ $TOTALS_RE ]]; then
 		p=$((BASH_REMATCH[1] + BASH_REMATCH[3] + BASH_REMATCH[4]))
 		f=$((BASH_REMATCH[2] + BASH_REMATCH[6]))
 		s=${BASH_REMATCH[5]}
@@ -115,6 +122,62 @@ run_test()
 	fi
 }
 
+# result OK NAME [WHY]: one test of this script's own.
+result()
+{
+	num=$((num + 1))
+	case $1 in
+	ok) pass=$((pass + 1)); printf 'ok %d %s\n' "$num" "$2" ;;
+	skip) skip=$((skip + 1)); printf 'ok %d %s # SKIP %s\n' "$num" "$2" "$3" ;;
+	*) fail=$((fail + 1)); printf 'not ok %d %s\n# %s\n' "$num" "$2" "$3" ;;
+	esac
+}
+
+# load_module KO: load the module for the run, under the name it picks (on
+# a kernel with CONFIG_GUP_TEST=y, beside the kernel's own file), and tell
+# the programs where it is.
+load_module()
+{
+	local ko=$1 err name
+
+	grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+	# In the suite's own guest the module is a given.
+	if [[ ! -f $ko ]]; then
+		result "$([[ ${GUP_VM:-} == 1 ]] && echo fail || echo skip)" \
+			"load gup_test.ko" "no $ko: the module was not built"
+		return
+	fi
+	if [[ -d /sys/module/gup_test ]] && ! err=$(rmmod gup_test 2>&1); then
+		result fail "load gup_test.ko" "a loaded gup_test stays: $err"
+		return
+	fi
+	if ! err=$(insmod "$ko" 2>&1); then
+		result fail "load gup_test.ko" "insmod $ko: $err"
+		return
+	fi
+	name=$(<"$NAME_PARAM")
+	export GUP_TEST_KO=$ko GUP_TEST_DEV=/sys/kernel/debug/$name
+	echo "# $ko serves $GUP_TEST_DEV"
+	module_loaded=1
+	result ok "load gup_test.ko"
+}
+
+unload_module()
+{
+	local err
+
+	if ((!module_loaded)); then
+		result skip "unload gup_test" "it was not loaded"
+	elif [[ ! -d /sys/module/gup_test ]]; then
+		result fail "unload gup_test" "not loaded any more"
+	elif ! err=$(rmmod gup_test 2>&1); then
+		result fail "unload gup_test" "rmmod: $err"
+	else
+		result ok "unload gup_test"
+	fi
+}
+
 # run_peer NAME PROG: one of upstream's peer tests, from the test file
 # system; a kernel tree without it (6.1's) is a skip that says so.
 run_peer()
@@ -134,12 +197,13 @@ run_peer()
 main()
 {
 	local here bindir="" gup_test="" only=() list=0 opt progs=() run
-	local peerdir="" all=()
+	local peerdir="" all=() ko=""
 	local selected=() cat args skip_cats=()
 
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	while getopts "b:u:p:t:x:lh" opt; do
+	while getopts "b:u:p:m:t:x:lh" opt; do
 		case $opt in
+		m) ko=$OPTARG ;;
 		x) skip_cats+=("$OPTARG") ;;
 		b) bindir=$OPTARG ;;
 		u) gup_test=$OPTARG ;;
@@ -197,7 +261,9 @@ main()
 	run=${#selected[@]}
 	! contains upstream "${selected[@]}" ||
 		run=$((run - 1 + ${#UPSTREAM_RUNS[@]}))
+	[[ -z $ko ]] || run=$((run + 2))
 	echo "1..$run"
+	[[ -z $ko ]] || load_module "$ko"
 	for cat in "${selected[@]}"; do
 		if contains "$cat" "${PEERS[@]}"; then
 			run_peer "$cat" "$peerdir/$cat"
@@ -207,11 +273,14 @@ main()
 			run_test "$cat" harness "$bindir/$cat"
 			continue
 		fi
+		[[ $(<"$NAME_PARAM") == gup_test ]] 2>/dev/null ||
+			echo "# upstream's gup_test opens the kernel's gup_test, not ours"
 		for args in "${UPSTREAM_RUNS[@]}"; do
 			# shellcheck disable=SC2086 # split the argument string
 			run_test "upstream gup_test $args" plain "$gup_test" $args
 		done
 	done
+	[[ -z $ko ]] || unload_module
 	printf '# gup-suite: pass=%d fail=%d skip=%d\n' "$pass" "$fail" "$skip"
 	((fail == 0))
 }

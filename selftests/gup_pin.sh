@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The suite as a kernel tree's selftest (what the kselftest runner and
+# run_vmtests.sh's gup_pin category run): load module/gup_test.ko, run
+# every program of tests.list, unload the module. On a kernel with
+# CONFIG_GUP_TEST=y the module registers beside the kernel's own
+# /sys/kernel/debug/gup_test, and the programs are told where.
+#
+# Arguments go to run_suite.sh: -t CATEGORY, -x CATEGORY, -l.
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "# gup_pin.sh: loading gup_test.ko needs root"
+	exit 4
+fi
+# Upstream's gup_test and peers are the tree's own categories.
+exec "$here/run_suite.sh" -b "$here" -m "${GUP_TEST_KO:-$here/module/gup_test.ko}" \
+	-x upstream -x cow -x gup_longterm "$@"
