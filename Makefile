@@ -5,7 +5,15 @@
 # make check       the VM runner's own tests and the whole suite on every
 #                  kernel of the matrix (./run_tests.sh --check)
 # make install     kselftest-style tree in INSTALL_PATH (default build/install)
-# make checkpatch  checkpatch --strict on the kernel-side sources
+# make checkpatch  checkpatch --strict on the module and the selftests
+# make kselftest-target KSRC=<kernel tree>
+#                  the suite as the tree's tools/testing/selftests/gup_pin/:
+#                  make -C <tree>/tools/testing/selftests TARGETS=gup_pin
+#                  then builds the module and the tests
+# make patches KSRC=<kernel git tree or source tree> [PATCHES=<dir>]
+#                  the series that adds the suite to the tree's
+#                  tools/testing/selftests/mm/, for git am (default
+#                  PATCHES=build/patches)
 # make clean
 #
 # KDIR  kernel build tree or headers for the module (default: the headers of
@@ -44,9 +52,13 @@ KSRC_FILES := $(addprefix tools/testing/selftests/, \
 	      scripts/checkpatch.pl scripts/spelling.txt \
 	      scripts/const_structs.checkpatch
 
-# Generated *.mod.c files are kbuild's, not ours.
+# Generated *.mod.c files are kbuild's, not ours. The selftests and the
+# measurement code they share go upstream in the mm series.
 CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
-		    tools/vm/tests/plant_warn/plant_warn.c
+		    tools/vm/tests/plant_warn/plant_warn.c \
+		    $(wildcard selftests/*.[ch] selftests/*.sh) \
+		    $(wildcard tools/gup_benchmark/bench.[ch] \
+			       tools/gup_benchmark/stats.[ch])
 
 # $(call kbuild,DIR): build the external module in DIR against KDIR with W=1,
 # keeping the output in DIR/kbuild.log; on failure show the compiler's
@@ -135,6 +147,17 @@ checkpatch: $(KSRC_DEP)
 	src=$$(tools/vm/fetch-source) && \
 	perl $$src/scripts/checkpatch.pl --no-tree --strict -f $(CHECKPATCH_FILES)
 
+PATCHES ?= $(BUILD)/patches
+
+kselftest-target:
+	@test -n "$(KSRC)" || { echo "make kselftest-target: set KSRC" >&2; exit 1; }
+	tools/kselftest/series copy $(KSRC_DIR)/tools/testing/selftests/gup_pin
+	@echo "  KSFT    $(KSRC_DIR)/tools/testing/selftests/gup_pin"
+
+patches:
+	@test -n "$(KSRC)" || { echo "make patches: set KSRC" >&2; exit 1; }
+	tools/kselftest/series patches $(KSRC_DIR) $(PATCHES)
+
 # No KDIR needed: the module's outputs are removed by name.
 clean:
 	rm -rf $(BUILD)
@@ -142,4 +165,4 @@ clean:
 		Module.symvers kbuild.log
 
 .PHONY: all module selftests benchmark upstream plant-warn check install \
-	checkpatch clean
+	checkpatch kselftest-target patches clean

@@ -170,11 +170,13 @@ run_native()
 	dmesg | sed -n "\\|$marker|,\$p" >"$log/klog"
 }
 
-# run_vm KO PEERS KSFT LOG KDIR KERNEL MODULES: the suite in the guests of
-# one kernel; KSFT, if not empty, is the kselftest install to run after it.
+# run_vm KO PEERS KSFT LOG KDIR KERNEL MODULES SERIES: the suite in the
+# guests of one kernel; KSFT, if not empty, is the kselftest install to run
+# after it, and SERIES the mm selftests of the tree the series patched.
 run_vm()
 {
 	local ko=$1 peers=$2 ksft=$3 log=$4 kdir=$5 kernel=$6 modules=$7
+	local series=$8
 	# Two NUMA nodes, so that gup_benchmark --node has somewhere to go.
 	local vm_args=(--timeout "$timeout" --no-klog-check --numa 2)
 	local main=(-x longterm_migrate) movable=1 i fio
@@ -209,22 +211,44 @@ run_vm()
 			-b "$top/build/bin" -p "$peers" "${main[@]}" |
 			tee "$log/suite.log" || true
 		count "$log/suite.log" gup-suite
-		[[ -z $ksft ]] || count_kselftest "$log/suite.log" "${log##*/}"
+		[[ -z $ksft ]] || count_nested "$log/suite.log" \
+			"${log##*/}: kselftest $KSFT_TARGET" "# # " \
+			"selftests: $KSFT_TARGET: gup_pin.sh"
 	fi
-	((movable)) || return 0
+	if ((movable)); then
+		# ZONE_MOVABLE, where FOLL_LONGTERM must migrate, for the
+		# program about that alone: the others pin hugetlb pages
+		# long-term, which kernels before v6.6 WARN on there (see
+		# selftests/longterm_migrate.c).
+		"$VM_DIR/run" "${vm_args[@]}" --klog "$log/klog-movable" \
+			--append "movablecore=1G" \
+			--insmod "$ko" --add "$top/build/bin" \
+			--add "$top/selftests/run_suite.sh" -- \
+			"$top/selftests/run_suite.sh" -b "$top/build/bin" \
+			-t longterm_migrate |
+			tee "$log/suite-movable.log" || true
+		count "$log/suite-movable.log" gup-suite
+		cat "$log/klog-movable" >>"$log/klog"
+	fi
+	[[ -n $series ]] || return 0
 
-	# ZONE_MOVABLE, where FOLL_LONGTERM must migrate, for the program
-	# about that alone: the others pin hugetlb pages long-term, which
-	# kernels before v6.6 WARN on there (see selftests/longterm_migrate.c).
-	"$VM_DIR/run" "${vm_args[@]}" --klog "$log/klog-movable" \
-		--append "movablecore=1G" \
-		--insmod "$ko" --add "$top/build/bin" \
-		--add "$top/selftests/run_suite.sh" -- \
-		"$top/selftests/run_suite.sh" -b "$top/build/bin" \
-		-t longterm_migrate |
-		tee "$log/suite-movable.log" || true
-	count "$log/suite-movable.log" gup-suite
-	cat "$log/klog-movable" >>"$log/klog"
+	# The patched tree's mm selftests, as make kselftest runs them: the
+	# ksft_ wrappers of upstream's gup_test category and of gup_pin.
+	"$VM_DIR/run" "${vm_args[@]}" --klog "$log/klog-series" \
+		--add "$series" -- sh -c 'cd "$1" &&
+		./run_kselftest.sh -t mm:ksft_gup_test.sh
+		echo "# series-guest: gup_pin"
+		./run_kselftest.sh -t mm:ksft_gup_pin.sh' sh "$series" |
+		tee "$log/series-run.log" || true
+	sed -n '1,/^# series-guest: gup_pin$/p' "$log/series-run.log" \
+		>"$log/series-gup_test.log"
+	sed -n '/^# series-guest: gup_pin$/,$p' "$log/series-run.log" \
+		>"$log/series-gup_pin.log"
+	count_summary "$log/series-gup_test.log" "series: run_vmtests -t gup_test" \
+		"selftests: mm: ksft_gup_test.sh"
+	count_nested "$log/series-gup_pin.log" "series: run_vmtests -t gup_pin" \
+		"# # # " "selftests: mm: ksft_gup_pin.sh"
+	cat "$log/klog-series" >>"$log/klog"
 }
 
 # resolve_target NAME: set t_kdir, t_kernel, t_modules, t_src (the source
@@ -234,7 +258,7 @@ resolve_target()
 {
 	local dir src out args=()
 
-	t_kdir="" t_kernel="" t_modules="" t_about="" t_src=""
+	t_kdir="" t_kernel="" t_modules="" t_about="" t_src="" t_git=""
 	case $1 in
 	debian-*)
 		dir=$("$VM_DIR/fetch-kernel" "${1#debian-}") ||
@@ -253,6 +277,12 @@ resolve_target()
 		out=$("$VM_DIR/build-kernel" "${args[@]}" "$src") ||
 			die "cannot build $src"
 		t_kdir=$out t_src=$src
+		if ((check)); then
+			args=()
+			[[ -z $mainline ]] || args+=(--version "$mainline")
+			t_git=$("$VM_DIR/fetch-source" "${args[@]}" --git) ||
+				die "cannot make a git tree of $src"
+		fi
 		t_about="$(<"$src/SOURCE_VERSION"), release $(kernel_release_of_kdir "$out"), built in $out"
 		;;
 	custom)
@@ -275,38 +305,172 @@ resolve_target()
 # The name of this suite's directory in a kernel tree's selftests.
 KSFT_TARGET=gup_pin
 
-# build_kselftest SRC OUT: copy selftests/ (and the ABI header) into SRC's
-# tools/testing/selftests/ as a maintainer would, build and install it with
-# the tree's own kselftest Makefile and harness into OUT/install.
+# build_kselftest SRC OUT KDIR: put the suite into SRC's
+# tools/testing/selftests/ as a maintainer would (tools/kselftest/series
+# copy), build it, module included, against KDIR with the tree's own
+# kselftest Makefile and install it into OUT/install.
 build_kselftest()
 {
-	local src=$1 out=$2 dir=$1/tools/testing/selftests/$KSFT_TARGET
+	local src=$1 out=$2 kdir=$3 dir=$1/tools/testing/selftests/$KSFT_TARGET
 
-	rm -rf "$dir" "$out"
-	mkdir -p "$dir" "$out"
-	cp -pr "$top"/selftests/* "$top/module/gup_test_abi.h" "$dir/"
+	rm -rf "$out"
+	mkdir -p "$out"
+	"$top/tools/kselftest/series" copy "$dir" || return 1
 	make -C "$src/tools/testing/selftests" TARGETS="$KSFT_TARGET" \
-		O="$out" INSTALL_PATH="$out/install" install \
+		KDIR="$kdir" INSTALL_PATH="$out/install" install \
 		>"$out/build.log" 2>&1 || {
 		tail -n 15 "$out/build.log"
 		return 1
 	}
+	# The module is the tree's build, installed with the tests.
+	[[ -f $out/install/$KSFT_TARGET/module/gup_test.ko ]] || {
+		echo "# no module/gup_test.ko in $out/install/$KSFT_TARGET"
+		return 1
+	}
 }
 
-# count_kselftest LOG NAME: add the results of run_kselftest.sh's
-# top-level lines ("ok 3 selftests: DIR: PROG") to the totals.
-count_kselftest()
+# count_nested LOG NAME PREFIX TOP: add the suite's totals, as run_suite.sh
+# printed them under PREFIX ("# # " inside run_kselftest.sh), to the
+# totals. TOP matches the runner's own result line of the run: a run that
+# the runner failed (a timeout) with no failure inside is one failure, and
+# so is one that did not finish.
+count_nested()
 {
-	local log=$1 name=$2 p f s
+	local log=$1 name=$2 prefix=$3 top=$4 totals verdict p=0 f=0 s=0
 
-	p=$(grep -c -E "^ok [0-9]+ selftests: $KSFT_TARGET: [^#]*\$" "$log") || true
-	s=$(grep -c -E "^ok [0-9]+ selftests: $KSFT_TARGET: .*# SKIP" "$log") || true
-	f=$(grep -c -E "^not ok [0-9]+ selftests: $KSFT_TARGET: " "$log") || true
-	if ((p + f + s == 0)); then
-		echo "# $name: run_kselftest.sh ran nothing: counted as one failure"
+	totals=$(grep -E "^$prefix""gup-suite: pass=[0-9]+ fail=[0-9]+ skip=[0-9]+\$" \
+		 "$log" | tail -n 1) || true
+	verdict=$(grep -E "^(not )?ok [0-9]+ $top" "$log" | tail -n 1) || true
+	if [[ $totals =~ pass=([0-9]+)\ fail=([0-9]+)\ skip=([0-9]+) ]]; then
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+	fi
+	if [[ -z $totals || -z $verdict ]]; then
+		echo "# $name: did not finish: counted as one failure"
+		f=$((f + 1))
+	elif [[ $verdict == not* ]] && ((f == 0)); then
+		echo "# $name: $verdict: counted as one failure"
 		f=1
 	fi
-	echo "# $name: kselftest $KSFT_TARGET: pass=$p fail=$f skip=$s"
+	echo "# $name: pass=$p fail=$f skip=$s"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# tap RESULT NAME [WHY]: one result of series_build.
+tap()
+{
+	s_num=$((s_num + 1))
+	case $1 in
+	ok) s_pass=$((s_pass + 1)); echo "ok $s_num $2" ;;
+	skip) s_skip=$((s_skip + 1)); echo "ok $s_num $2 # SKIP $3" ;;
+	*) s_fail=$((s_fail + 1)); echo "not ok $s_num $2"; echo "# $3" ;;
+	esac
+}
+
+# series_build GIT OUT KDIR: the mm patch series (tools/kselftest/series)
+# made against GIT, a fresh git tree of the source, then applied there
+# with git am one patch at a time: each must apply, leave mm's selftests
+# building against KDIR (bisectable) and pass checkpatch --strict, commit
+# message included. Then mm's selftests are installed into OUT/install.
+# KTAP, closed by "# series: pass=P fail=F skip=S".
+series_build()
+{
+	local git=$1 out=$2 kdir=$3 patch n cp patches=() broken=""
+	local mm=$git/tools/testing/selftests/mm
+
+	s_num=0 s_pass=0 s_fail=0 s_skip=0
+	echo "TAP version 13"
+	rm -rf "$out"
+	mkdir -p "$out"
+	# The tree as the package has it: a run before left patches there.
+	git -C "$git" am --abort >/dev/null 2>&1 || true
+	git -C "$git" checkout -q -f -B master base
+	git -C "$git" clean -q -f -d -x tools/testing/selftests
+	if ! "$top/tools/kselftest/series" patches "$git" "$out/patches" \
+	     >"$out/make.log" 2>&1; then
+		echo "1..1"
+		tap fail "the series is made" "$(tail -n 1 "$out/make.log")"
+		echo "# series: pass=$s_pass fail=$s_fail skip=$s_skip"
+		return
+	fi
+	mapfile -t patches < <(find "$out/patches" -name '0*.patch' \
+			       ! -name '0000-*' | sort)
+	echo "1..$((2 + 3 * ${#patches[@]}))"
+	tap ok "the series is made: ${#patches[@]} patches and a cover letter"
+
+	[[ -f $git/usr/include/linux/mman.h ]] ||
+		make -s -C "$git" headers >"$out/headers.log" 2>&1 || true
+	for patch in "${patches[@]}"; do
+		n=${patch##*/}
+		n=${n%%-*}
+		if [[ -n $broken ]]; then
+			tap skip "patch $n applies" "$broken"
+			tap skip "patch $n builds" "$broken"
+			tap skip "patch $n checkpatch --strict" "$broken"
+			continue
+		fi
+		if git -C "$git" am -q "$patch" >"$out/am-$n.log" 2>&1; then
+			tap ok "patch $n applies"
+		else
+			tap fail "patch $n applies" "$(tail -n 1 "$out/am-$n.log")"
+			git -C "$git" am --abort >/dev/null 2>&1 || true
+			broken="patch $n does not apply"
+			tap skip "patch $n builds" "$broken"
+			tap skip "patch $n checkpatch --strict" "$broken"
+			continue
+		fi
+		if make -C "$mm" KDIR="$kdir" -j2 >"$out/build-$n.log" 2>&1; then
+			tap ok "patch $n builds"
+		else
+			tap fail "patch $n builds" \
+				"$(grep -m 1 -E 'error|Error' "$out/build-$n.log")"
+		fi
+		# Debian's python3 for spdxcheck.py, whatever PATH has.
+		cp=$(cd "$git" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl \
+		     --strict "$patch" 2>&1) || true
+		if grep -q '^total: 0 errors, 0 warnings, 0 checks,' <<<"$cp" &&
+		   ! grep -q 'Traceback' <<<"$cp"; then
+			tap ok "patch $n checkpatch --strict"
+		else
+			tap fail "patch $n checkpatch --strict" \
+				"$(grep -E -m 3 '^(ERROR|WARNING|CHECK|total|Traceback)' <<<"$cp")"
+		fi
+	done
+	# As "make O=KDIR kselftest-install" would: O= is the kernel's
+	# build, which upstream's page_frag module is built against too.
+	if [[ -z $broken ]] &&
+	   make -C "$git/tools/testing/selftests" TARGETS=mm O="$kdir" \
+		KHDR_INCLUDES="-isystem $git/usr/include" \
+		INSTALL_PATH="$out/install" install >"$out/install.log" 2>&1 &&
+	   [[ -x $out/install/mm/gup_pin/gup_pin.sh &&
+	      -f $out/install/mm/gup_pin/module/gup_test.ko ]]; then
+		tap ok "mm's selftests install, gup_pin with its module"
+	else
+		rm -rf "$out/install"
+		tap fail "mm's selftests install, gup_pin with its module" \
+			"${broken:-$(tail -n 1 "$out/install.log")}"
+	fi
+	echo "# series: pass=$s_pass fail=$s_fail skip=$s_skip"
+}
+
+# count_summary LOG NAME TOP: run_vmtests.sh's SUMMARY line under the
+# kselftest runner, for a category of upstream's.
+count_summary()
+{
+	local log=$1 name=$2 top=$3 sum verdict p=0 f=0 s=0
+
+	sum=$(grep -E '^# # SUMMARY: PASS=[0-9]+ SKIP=[0-9]+ FAIL=[0-9]+' "$log" |
+	      tail -n 1) || true
+	verdict=$(grep -E "^(not )?ok [0-9]+ $top" "$log" | tail -n 1) || true
+	if [[ $sum =~ PASS=([0-9]+)\ SKIP=([0-9]+)\ FAIL=([0-9]+) ]]; then
+		p=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]} f=${BASH_REMATCH[3]}
+	fi
+	if [[ -z $sum || -z $verdict ]]; then
+		echo "# $name: did not finish: counted as one failure"
+		f=$((f + 1))
+	elif [[ $verdict == not* ]] && ((f == 0)); then
+		f=1
+	fi
+	echo "# $name: pass=$p fail=$f skip=$s"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
@@ -320,7 +484,7 @@ build_failed()
 run_target()
 {
 	local name=$1 log=$logs/$1 modout peers=$top/build/k/$1/peers
-	local ksft=$top/build/k/$1/kselftest
+	local ksft=$top/build/k/$1/kselftest series=$top/build/k/$1/series
 
 	resolve_target "$name"
 	echo "# run_tests: target $name: $t_about"
@@ -339,16 +503,25 @@ run_target()
 	fi
 	if [[ -z $t_src ]]; then
 		ksft=""
-	elif ! build_kselftest "$t_src" "$ksft"; then
+	elif ! build_kselftest "$t_src" "$ksft" "$t_kdir"; then
 		echo "# run_tests: $name: the kselftest target does not build in $t_src"
 		failed=$((failed + 1))
 		ksft=""
+	fi
+	# The mm patch series, on a mainline tree, for make check.
+	if ((check)) && [[ $name == mainline* && $mode != native ]]; then
+		series_build "$t_git" "$series" "$t_kdir" | tee "$log/series.log"
+		count "$log/series.log" series
+		[[ -d $series/install ]] || series=""
+	else
+		series=""
 	fi
 	if [[ $mode == native ]]; then
 		run_native "$modout/gup_test.ko" "$peers" "$log"
 	else
 		run_vm "$modout/gup_test.ko" "$peers" "${ksft:+$ksft/install}" \
-			"$log" "$t_kdir" "$t_kernel" "$t_modules"
+			"$log" "$t_kdir" "$t_kernel" "$t_modules" \
+			"${series:+$series/install}"
 	fi
 	judge_klog "$log/klog" "$name"
 	# Proof, on this kernel, that the suite fails a wrong module.

@@ -11,7 +11,9 @@
 #          kernel source (unless KSRC is set); kernel headers are not
 #          installed: tools/vm/fetch-kernel unpacks them into the cache
 #   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils, zstd
-#   build-kernel  what a kernel build from source needs (tools/vm/build-kernel)
+#   build-kernel  what a kernel build from source needs (tools/vm/build-kernel),
+#          and the mm patch series built on it (git, libcap-dev, and
+#          python3-ply and python3-git for checkpatch's spdxcheck.py)
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -117,6 +119,9 @@ deps_main()
 		build-kernel)
 			pkgs+=(make gcc libc6-dev flex bison bc libelf-dev
 			       libssl-dev dwarves perl xz-utils)
+			# The mm patch series on that tree: git am, and
+			# what mm's own selftests link (libcap).
+			pkgs+=(git libcap-dev python3-ply python3-git)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
