@@ -211,8 +211,9 @@ run_vm()
 			-b "$top/build/bin" -p "$peers" "${main[@]}" |
 			tee "$log/suite.log" || true
 		count "$log/suite.log" gup-suite
-		[[ -z $ksft ]] || count_nested "$log/suite.log" \
-			"${log##*/}: kselftest $KSFT_TARGET" "# # " \
+		[[ -z $ksft ]] || count_inner "$log/suite.log" \
+			"${log##*/}: kselftest $KSFT_TARGET" \
+			"^# # $SUITE_TOTALS" pfs \
 			"selftests: $KSFT_TARGET: gup_pin.sh"
 	fi
 	if ((movable)); then
@@ -244,10 +245,10 @@ run_vm()
 		>"$log/series-gup_test.log"
 	sed -n '/^# series-guest: gup_pin$/,$p' "$log/series-run.log" \
 		>"$log/series-gup_pin.log"
-	count_summary "$log/series-gup_test.log" "series: run_vmtests -t gup_test" \
-		"selftests: mm: ksft_gup_test.sh"
-	count_nested "$log/series-gup_pin.log" "series: run_vmtests -t gup_pin" \
-		"# # # " "selftests: mm: ksft_gup_pin.sh"
+	count_inner "$log/series-gup_test.log" "series: run_vmtests -t gup_test" \
+		"^# # $VMTESTS_SUMMARY" psf "selftests: mm: ksft_gup_test.sh"
+	count_inner "$log/series-gup_pin.log" "series: run_vmtests -t gup_pin" \
+		"^# # # $SUITE_TOTALS" pfs "selftests: mm: ksft_gup_pin.sh"
 	cat "$log/klog-series" >>"$log/klog"
 }
 
@@ -329,20 +330,24 @@ build_kselftest()
 	}
 }
 
-# count_nested LOG NAME PREFIX TOP: add the suite's totals, as run_suite.sh
-# printed them under PREFIX ("# # " inside run_kselftest.sh), to the
-# totals. TOP matches the runner's own result line of the run: a run that
-# the runner failed (a timeout) with no failure inside is one failure, and
-# so is one that did not finish.
-count_nested()
-{
-	local log=$1 name=$2 prefix=$3 top=$4 totals verdict p=0 f=0 s=0
+# What run_suite.sh and run_vmtests.sh print last, under a runner's "# ".
+SUITE_TOTALS='gup-suite: pass=([0-9]+) fail=([0-9]+) skip=([0-9]+)$'
+VMTESTS_SUMMARY='SUMMARY: PASS=([0-9]+) SKIP=([0-9]+) FAIL=([0-9]+)$'
 
-	totals=$(grep -E "^$prefix""gup-suite: pass=[0-9]+ fail=[0-9]+ skip=[0-9]+\$" \
-		 "$log" | tail -n 1) || true
+# count_inner LOG NAME TOTALS ORDER TOP: add the last line of LOG that
+# matches TOTALS, a regex of three numbers in ORDER (pfs: pass, fail,
+# skip; psf: pass, skip, fail), to the totals. TOP matches the runner's
+# own result line: a run that the runner failed (a timeout) with no
+# failure inside is one failure, and so is one that did not finish.
+count_inner()
+{
+	local log=$1 name=$2 re=$3 order=$4 top=$5 totals verdict p=0 f=0 s=0
+
+	totals=$(grep -E "$re" "$log" | tail -n 1) || true
 	verdict=$(grep -E "^(not )?ok [0-9]+ $top" "$log" | tail -n 1) || true
-	if [[ $totals =~ pass=([0-9]+)\ fail=([0-9]+)\ skip=([0-9]+) ]]; then
+	if [[ $totals =~ $re ]]; then
 		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+		[[ $order == pfs ]] || f=${BASH_REMATCH[3]} s=${BASH_REMATCH[2]}
 	fi
 	if [[ -z $totals || -z $verdict ]]; then
 		echo "# $name: did not finish: counted as one failure"
@@ -450,28 +455,6 @@ series_build()
 			"${broken:-$(tail -n 1 "$out/install.log")}"
 	fi
 	echo "# series: pass=$s_pass fail=$s_fail skip=$s_skip"
-}
-
-# count_summary LOG NAME TOP: run_vmtests.sh's SUMMARY line under the
-# kselftest runner, for a category of upstream's.
-count_summary()
-{
-	local log=$1 name=$2 top=$3 sum verdict p=0 f=0 s=0
-
-	sum=$(grep -E '^# # SUMMARY: PASS=[0-9]+ SKIP=[0-9]+ FAIL=[0-9]+' "$log" |
-	      tail -n 1) || true
-	verdict=$(grep -E "^(not )?ok [0-9]+ $top" "$log" | tail -n 1) || true
-	if [[ $sum =~ PASS=([0-9]+)\ SKIP=([0-9]+)\ FAIL=([0-9]+) ]]; then
-		p=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]} f=${BASH_REMATCH[3]}
-	fi
-	if [[ -z $sum || -z $verdict ]]; then
-		echo "# $name: did not finish: counted as one failure"
-		f=$((f + 1))
-	elif [[ $verdict == not* ]] && ((f == 0)); then
-		f=1
-	fi
-	echo "# $name: pass=$p fail=$f skip=$s"
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
 build_failed()

@@ -749,3 +749,20 @@ int uring_register_result(enum mem_kind kind)
 		return -EOPNOTSUPP;
 	return 0;
 }
+
+bool page_counts_equal(const struct gup_page_state *want,
+		       const struct gup_page_state *got)
+{
+	return want->pfn == got->pfn && want->refcount == got->refcount &&
+	       want->pincount == got->pincount &&
+	       !((want->flags ^ got->flags) & GUP_PS_MAYBE_DMA_PINNED);
+}
+
+const char *page_counts_str(const struct gup_page_state *ps, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len, "pfn %#llx refcount %d pincount %d dma-pinned %d",
+		 (unsigned long long)ps->pfn, ps->refcount, ps->pincount,
+		 !!(ps->flags & GUP_PS_MAYBE_DMA_PINNED));
+	return buf;
+}

@@ -66,6 +66,15 @@ int gup_state(int fd, __u32 id, __u64 first,
 	      struct gup_page_state *ps, __u64 count);
 int gup_state_addr(int fd, const void *addr, struct gup_page_state *ps,
 		   __u64 count);
+
+/*
+ * What the pin-count tests compare of a page: pfn, refcount, pincount and
+ * whether folio_maybe_dma_pinned() says so; and the same as text.
+ */
+bool page_counts_equal(const struct gup_page_state *want,
+		       const struct gup_page_state *got);
+const char *page_counts_str(const struct gup_page_state *ps, char *buf,
+			    size_t len);
 int gup_dma(int fd, __u32 id, unsigned int dir, __u64 offset,
 	    void *buf, __u64 len);
 

@@ -83,33 +83,16 @@ static void expect_pinned(const struct gup_page_state *before,
 		after->flags |= GUP_PS_MAYBE_DMA_PINNED;
 }
 
-static bool counts_equal(const struct gup_page_state *want,
-			 const struct gup_page_state *got)
-{
-	return want->pfn == got->pfn && want->refcount == got->refcount &&
-	       want->pincount == got->pincount &&
-	       !((want->flags ^ got->flags) & GUP_PS_MAYBE_DMA_PINNED);
-}
-
-static const char *counts_str(const struct gup_page_state *ps, char *buf,
-			      size_t len)
-{
-	snprintf(buf, len, "pfn %#llx refcount %d pincount %d dma-pinned %d",
-		 (unsigned long long)ps->pfn, ps->refcount, ps->pincount,
-		 !!(ps->flags & GUP_PS_MAYBE_DMA_PINNED));
-	return buf;
-}
-
 static void assert_counts(struct __test_metadata *_metadata, const char *when,
 			  unsigned int page, const struct gup_page_state *want,
 			  const struct gup_page_state *got)
 {
 	char w[96], g[96];
 
-	ASSERT_TRUE(counts_equal(want, got))
+	ASSERT_TRUE(page_counts_equal(want, got))
 		TH_LOG("%s, page %u: want %s, got %s", when, page,
-		       counts_str(want, w, sizeof(w)),
-		       counts_str(got, g, sizeof(g)));
+		       page_counts_str(want, w, sizeof(w)),
+		       page_counts_str(got, g, sizeof(g)));
 }
 
 /*

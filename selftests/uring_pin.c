@@ -184,28 +184,16 @@ static void expect_pinned(const struct gup_page_state *base, unsigned int pins,
 	want->flags |= GUP_PS_MAYBE_DMA_PINNED;
 }
 
-static const char *state_str(const struct gup_page_state *ps, char *buf,
-			     size_t len)
-{
-	snprintf(buf, len, "pfn %#llx refcount %d pincount %d dma-pinned %d",
-		 (unsigned long long)ps->pfn, ps->refcount, ps->pincount,
-		 !!(ps->flags & GUP_PS_MAYBE_DMA_PINNED));
-	return buf;
-}
-
 static void assert_counts(struct __test_metadata *_metadata, const char *when,
 			  size_t page, const struct gup_page_state *want,
 			  const struct gup_page_state *got)
 {
 	char w[96], g[96];
 
-	ASSERT_TRUE(want->pfn == got->pfn &&
-		    want->refcount == got->refcount &&
-		    want->pincount == got->pincount &&
-		    !((want->flags ^ got->flags) & GUP_PS_MAYBE_DMA_PINNED))
+	ASSERT_TRUE(page_counts_equal(want, got))
 		TH_LOG("%s, page %zu: want %s, got %s", when, page,
-		       state_str(want, w, sizeof(w)),
-		       state_str(got, g, sizeof(g)));
+		       page_counts_str(want, w, sizeof(w)),
+		       page_counts_str(got, g, sizeof(g)));
 }
 
 /*
