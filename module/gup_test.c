@@ -1062,10 +1062,12 @@ static const struct file_operations gup_test_fops = {
 
 static bool debugfs_has(const char *file)
 {
-	struct dentry *old = debugfs_lookup(file, NULL);
+	struct dentry *dentry = debugfs_lookup(file, NULL);
 
-	dput(old);
-	return old;
+	if (IS_ERR_OR_NULL(dentry))
+		return false;
+	dput(dentry);
+	return true;
 }
 
 static int __init gup_test_init(void)

@@ -7,7 +7,8 @@
 # CONFIG_GUP_TEST=y the module registers beside the kernel's own
 # /sys/kernel/debug/gup_test, and the programs are told where.
 #
-# Arguments go to run_suite.sh: -t CATEGORY, -x CATEGORY, -l.
+# Arguments go to run_suite.sh: -t CATEGORY, -x CATEGORY, -l. GUP_TEST_KO
+# names another gup_test.ko.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
