@@ -413,7 +413,10 @@ series_build()
 			tap skip "patch $n checkpatch --strict" "$broken"
 			continue
 		fi
-		if git -C "$git" am -q "$patch" >"$out/am-$n.log" 2>&1; then
+		# The committer of the check's own commits; a fresh machine
+		# has none configured.
+		if git -C "$git" -c user.name=run_tests -c user.email=run_tests@localhost \
+		       am -q "$patch" >"$out/am-$n.log" 2>&1; then
 			tap ok "patch $n applies"
 		else
 			tap fail "patch $n applies" "$(tail -n 1 "$out/am-$n.log")"
