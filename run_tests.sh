@@ -444,10 +444,11 @@ series_build()
 		fi
 	done
 	# As "make O=KDIR kselftest-install" would: O= is the kernel's
-	# build, which upstream's page_frag module is built against too.
+	# build, which upstream's page_frag module is built against too. The
+	# objects go to OUT/build, not into the cached kernel build.
 	if [[ -z $broken ]] &&
 	   make -C "$git/tools/testing/selftests" TARGETS=mm O="$kdir" \
-		KHDR_INCLUDES="-isystem $git/usr/include" \
+		BUILD="$out/build" KHDR_INCLUDES="-isystem $git/usr/include" \
 		INSTALL_PATH="$out/install" install >"$out/install.log" 2>&1 &&
 	   [[ -x $out/install/mm/gup_pin/gup_pin.sh &&
 	      -f $out/install/mm/gup_pin/module/gup_test.ko ]]; then
