@@ -7,8 +7,8 @@
 # CONFIG_GUP_TEST=y the module registers beside the kernel's own
 # /sys/kernel/debug/gup_test, and the programs are told where.
 #
-# Arguments go to run_suite.sh: -t CATEGORY, -x CATEGORY, -l. GUP_TEST_KO
-# names another gup_test.ko.
+# Arguments go to run_suite.sh: -t CATEGORY, -x CATEGORY, -l. The module
+# is always the one beside this script, the tree's own build.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -17,5 +17,5 @@ if [[ $(id -u) -ne 0 ]]; then
 	exit 4
 fi
 # Upstream's gup_test and peers are the tree's own categories.
-exec "$here/run_suite.sh" -b "$here" -m "${GUP_TEST_KO:-$here/module/gup_test.ko}" \
+exec "$here/run_suite.sh" -b "$here" -m "$here/module/gup_test.ko" \
 	-x upstream -x cow -x gup_longterm "$@"
