@@ -6,9 +6,11 @@
  * pages per call, JSON results, comparison with a baseline, and plots.
  * README beside this file documents the options and the JSON schema.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "kernels.h"
 #include "numa.h"
 #include "plot.h"
 #include "results.h"
@@ -51,14 +54,23 @@ struct options {
 	unsigned int reps, warmup;
 	int node;
 	long delay_ns;			/* bench_delay_ns to set, or -1 */
+	long ab_delay_ns;		/* B's bench_delay_ns, or -1 */
+	const char *ab_dev;		/* B's device, or NULL */
+	const char *ab_json;		/* where B's run goes */
+	bool paired;			/* --compare sample i with sample i */
+	bool threshold_given;
 	const char *json, *from, *compare, *plot;
 	struct compare_policy policy;
+	char *across[MAX_LIST];		/* kernels' boots files, or none */
+	size_t nr_across;
 };
 
 enum {
 	OPT_REPS = 256, OPT_WARMUP, OPT_API, OPT_TYPE, OPT_SIZE, OPT_NPC,
 	OPT_SWEEP, OPT_NODE, OPT_JSON, OPT_FROM, OPT_COMPARE, OPT_ALPHA,
 	OPT_THRESHOLD, OPT_PLOT, OPT_DELAY, OPT_HELP,
+	OPT_AB_DELAY, OPT_AB_DEV, OPT_AB_JSON, OPT_PAIRED,
+	OPT_ACROSS,
 };
 
 static const struct option long_options[] = {
@@ -77,6 +89,11 @@ static const struct option long_options[] = {
 	{ "threshold",	required_argument, NULL, OPT_THRESHOLD },
 	{ "plot",	required_argument, NULL, OPT_PLOT },
 	{ "delay-ns",	required_argument, NULL, OPT_DELAY },
+	{ "ab-delay-ns", required_argument, NULL, OPT_AB_DELAY },
+	{ "ab-dev",	required_argument, NULL, OPT_AB_DEV },
+	{ "ab-json",	required_argument, NULL, OPT_AB_JSON },
+	{ "paired",	no_argument,	   NULL, OPT_PAIRED },
+	{ "across",	required_argument, NULL, OPT_ACROSS },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ }
 };
@@ -108,13 +125,23 @@ static void usage(FILE *f)
 "                 pinned page, to check that --compare notices\n"
 "  --json FILE    write every sample as JSON (- for stdout)\n"
 "  --from FILE    read results from JSON instead of measuring\n"
+"  --across K1.json,K2.json[,...]  Markdown report of each kernel's boots\n"
+"                 (gup_benchmark-boots/1) against the first kernel's:\n"
+"                 Welch's 95%% interval, --threshold PCT, --plot FILE\n"
 "  --compare FILE flag configurations slower than in this baseline JSON\n"
 "  --alpha A (%g)  --threshold PCT (%g): a regression needs both\n"
+"  --paired       with --compare: the runs were measured as pairs, sample\n"
+"                 i of each side by side; signed-rank test, threshold %g%%\n"
+"  --ab-delay-ns N  A/B run in one process: B is the device at\n"
+"                 bench_delay_ns N, A at --delay-ns (0); ABBA order, --reps\n"
+"                 pairs; prints both and their paired comparison\n"
+"  --ab-dev PATH  A/B run with B on a second gup_test device (name=)\n"
+"  --ab-json FILE write B's run as JSON (--json writes A's)\n"
 "  --plot FILE    draw an SVG with gnuplot\n"
 "  -u -a -L -U -b -t -T -H -m -n -r -w -W -S -f -z keep their meaning.\n"
 "Exit: 0 ok, 1 error, 2 usage, 3 regression found, 4 no gup_test device.\n",
 		GUP_BENCH_BATCH, DEFAULT_REPS, DEFAULT_WARMUP, COMPARE_ALPHA,
-		100 * COMPARE_THRESHOLD);
+		100 * COMPARE_THRESHOLD, 100 * COMPARE_THRESHOLD_PAIRED);
 }
 
 static int parse_ulong(const char *s, unsigned long *v, bool size)
@@ -307,6 +334,7 @@ static int parse_long(struct options *o, int opt, char *arg)
 	unsigned long v;
 	double d;
 	char *end;
+	int n;
 
 	o->ns_mode = true;
 	switch (opt) {
@@ -332,15 +360,31 @@ static int parse_long(struct options *o, int opt, char *arg)
 		o->node = v;
 		break;
 	case OPT_DELAY:
+	case OPT_AB_DELAY:
 		if (parse_ulong(arg, &v, false) || v > 1000000)
 			return -EINVAL;
-		o->delay_ns = v;
+		*(opt == OPT_DELAY ? &o->delay_ns : &o->ab_delay_ns) = v;
 		break;
+	case OPT_AB_DEV:
+		o->ab_dev = arg;
+		break;
+	case OPT_AB_JSON:
+		o->ab_json = arg;
+		return 0;
+	case OPT_PAIRED:
+		o->paired = true;
+		return 0;
 	case OPT_JSON:
 		o->json = arg;
 		return 0;
 	case OPT_FROM:
 		o->from = arg;
+		return 0;
+	case OPT_ACROSS:
+		n = split(arg, o->across);
+		if (n <= 0)
+			return -EINVAL;
+		o->nr_across = n;
 		return 0;
 	case OPT_COMPARE:
 		o->compare = arg;
@@ -354,10 +398,12 @@ static int parse_long(struct options *o, int opt, char *arg)
 		if (end == arg || (*end && strcmp(end, "%")) || d <= 0 ||
 		    (opt == OPT_ALPHA && d >= 1))
 			return -EINVAL;
-		if (opt == OPT_ALPHA)
+		if (opt == OPT_ALPHA) {
 			o->policy.alpha = d;
-		else
+		} else {
 			o->policy.threshold = d / 100;
+			o->threshold_given = true;
+		}
 		return 0;
 	default:
 		return -EINVAL;
@@ -376,6 +422,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 	o->warmup = DEFAULT_WARMUP;
 	o->node = -1;
 	o->delay_ns = -1;
+	o->ab_delay_ns = -1;
 	o->policy.alpha = COMPARE_ALPHA;
 	o->policy.threshold = COMPARE_THRESHOLD;
 
@@ -420,6 +467,29 @@ static int parse_options(struct options *o, int argc, char **argv)
 	}
 	if (o->from && o->measure_opt) {
 		fprintf(stderr, "gup_benchmark: --from reads results; it takes no measurement options\n");
+		return -EINVAL;
+	}
+	if (o->nr_across && (o->measure_opt || o->from || o->compare ||
+			     o->json || o->ab_json || o->paired)) {
+		fprintf(stderr,
+			"gup_benchmark: --across reads results; it takes only --threshold and --plot\n");
+		return -EINVAL;
+	}
+	if (o->ab_delay_ns >= 0 && o->ab_dev) {
+		fprintf(stderr, "gup_benchmark: B is either --ab-delay-ns or --ab-dev\n");
+		return -EINVAL;
+	}
+	if (o->ab_json && o->ab_delay_ns < 0 && !o->ab_dev) {
+		fprintf(stderr, "gup_benchmark: --ab-json needs --ab-delay-ns or --ab-dev\n");
+		return -EINVAL;
+	}
+	if (o->ab_json && o->json && !strcmp(o->ab_json, "-") &&
+	    !strcmp(o->json, "-")) {
+		fprintf(stderr, "gup_benchmark: only one of --json and --ab-json can be stdout\n");
+		return -EINVAL;
+	}
+	if (o->paired && !o->compare) {
+		fprintf(stderr, "gup_benchmark: --paired qualifies --compare\n");
 		return -EINVAL;
 	}
 	if (!o->nr_methods) {
@@ -527,17 +597,135 @@ static void skip_point(struct run_point *p, int err)
 		abort();
 }
 
-static int measure(struct run *r, const struct options *o)
+/*
+ * One side of a run: the run its samples go to, the file GUP_BENCH goes
+ * through and the bench_delay_ns to set before each of its repetitions
+ * (-1: leave it). A plain run has one side; an A/B run (--ab-delay-ns,
+ * --ab-dev) two.
+ */
+struct run_side {
+	struct run *run;
+	int fd;
+	long delay_ns;
+};
+
+/* Writes bench_delay_ns only when it changes: ABBA needs half the writes. */
+static int use_delay(long ns, long *now)
 {
+	int err;
+
+	if (ns < 0 || ns == *now)
+		return 0;
+	err = bench_delay_set(ns);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", BENCH_DELAY_FILE, strerror(-err));
+		return err;
+	}
+	*now = ns;
+	return 0;
+}
+
+/*
+ * bench_delay_ns of the module behind a debugfs file: the loaded module
+ * whose name parameter names that file. -1 when no module says so.
+ */
+static long dev_bench_delay(const char *path)
+{
+	const char *file = strrchr(path, '/');
+	char param[PATH_MAX], name[64];
+	struct dirent *e;
+	long ns = -1;
+	DIR *dir;
+	FILE *f;
+
+	file = file ? file + 1 : path;
+	dir = opendir("/sys/module");
+	if (!dir)
+		return -1;
+	while (ns < 0 && (e = readdir(dir))) {
+		snprintf(param, sizeof(param), "/sys/module/%s/parameters/name",
+			 e->d_name);
+		f = fopen(param, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) &&
+		    !strcmp(strtok(name, "\n") ?: "", file)) {
+			fclose(f);
+			snprintf(param, sizeof(param),
+				 "/sys/module/%s/parameters/bench_delay_ns",
+				 e->d_name);
+			f = fopen(param, "r");
+			if (!f)
+				break;
+			if (fscanf(f, "%ld", &ns) != 1)
+				ns = -1;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return ns;
+}
+
+/*
+ * A point of an A/B run that one side could not measure is dropped from
+ * both, so that what is left stays in pairs. Returns whether it is.
+ */
+static bool point_skipped(struct run_side *sides, size_t nr_sides, size_t i)
+{
+	const char *why = NULL;
+	size_t k;
+
+	for (k = 0; k < nr_sides; k++)
+		if (sides[k].run->points[i].skipped)
+			why = sides[k].run->points[i].skipped;
+	for (k = 0; why && k < nr_sides; k++)
+		if (!sides[k].run->points[i].skipped)
+			sides[k].run->points[i].skipped = strdup(why);
+	return why;
+}
+
+/* One repetition of point i of r, through fd, kept in its samples. */
+static void time_once(struct run *r, size_t i, int fd,
+		      const struct bench_memory *m)
+{
+	struct run_point *p = &r->points[i];
+	struct bench_sample *s = &p->samples[p->nr_samples];
+	int err;
+
+	err = bench_once(fd, m, p->method, r->write, p->nr_pages_per_call, s);
+	if (err) {
+		skip_point(p, err);
+		return;
+	}
+	p->nr_samples++;
+	if (s->nr_pages != p->size / r->page_size)
+		fprintf(stderr, "warning: GUP_BENCH pinned %llu of %lu pages\n",
+			(unsigned long long)s->nr_pages, p->size / r->page_size);
+}
+
+/* Fills r, and rb with the B side of an A/B run when rb is not NULL. */
+static int measure(struct run *r, struct run *rb, const struct options *o)
+{
+	struct run_side sides[2] = { { r, -1, -1 }, { rb, -1, -1 } };
+	size_t si, ti, mi, ni, i, k, rep, nr_mems, nr_sides = rb ? 2 : 1;
 	struct bench_memory *mems, **point_mem;
-	struct bench_sample *s;
-	size_t si, ti, mi, ni, i, rep, nr_mems;
-	int fd, file_fd = -1, err;
-	long saved_delay = -1;
+	long saved_delay = -1, delay_now = -1, first_delay;
+	int fd, file_fd = -1, err, ret = 0;
+	struct run_point *p;
 
 	fd = bench_open();
 	if (fd < 0)
 		return KSFT_SKIP;
+	sides[0].fd = fd;
+	sides[1].fd = fd;
+	if (o->ab_dev) {
+		sides[1].fd = open(o->ab_dev, O_RDWR);
+		if (sides[1].fd < 0) {
+			perror(o->ab_dev);
+			close(fd);
+			return KSFT_SKIP;
+		}
+	}
 	if (o->file_given) {
 		file_fd = open(o->up.file, O_RDWR | O_CREAT, 0600);
 		if (file_fd < 0) {
@@ -545,16 +733,26 @@ static int measure(struct run *r, const struct options *o)
 			return 1;
 		}
 	}
-	if (o->delay_ns >= 0) {
+	/* B by delay: A runs at --delay-ns or none, B at --ab-delay-ns. */
+	if (o->ab_delay_ns >= 0) {
+		sides[0].delay_ns = o->delay_ns >= 0 ? o->delay_ns : 0;
+		sides[1].delay_ns = o->ab_delay_ns;
+	}
+	first_delay = o->ab_delay_ns >= 0 ? sides[0].delay_ns : o->delay_ns;
+	if (first_delay >= 0) {
 		saved_delay = bench_delay_get();
-		err = bench_delay_set(o->delay_ns);
-		if (err) {
-			fprintf(stderr, "%s: %s\n", BENCH_DELAY_FILE,
-				strerror(-err));
+		if (use_delay(first_delay, &delay_now))
 			return 1;
-		}
 	}
 	describe_system(r, o);
+	if (rb) {
+		describe_system(rb, o);
+		/* One run in two halves: the date pairs them. */
+		free(rb->date);
+		rb->date = r->date ? strdup(r->date) : NULL;
+		rb->bench_delay_ns = o->ab_dev ? dev_bench_delay(o->ab_dev) :
+						 o->ab_delay_ns;
+	}
 
 	nr_mems = o->nr_sizes * o->nr_types;
 	r->nr_points = nr_mems * o->nr_methods * o->nr_npcs;
@@ -573,8 +771,7 @@ static int measure(struct run *r, const struct options *o)
 
 			for (mi = 0; mi < o->nr_methods; mi++) {
 				for (ni = 0; ni < o->nr_npcs; ni++, i++) {
-					struct run_point *p = &r->points[i];
-
+					p = &r->points[i];
 					p->method = o->methods[mi];
 					p->type = o->types[ti];
 					p->size = o->sizes[si];
@@ -582,67 +779,99 @@ static int measure(struct run *r, const struct options *o)
 					p->huge_bytes = -1;
 					p->skipped = why ? strdup(why) : NULL;
 					point_mem[i] = m;
-					p->warmup = calloc(o->warmup + 1,
-							   sizeof(*p->warmup));
-					p->samples = calloc(o->reps,
-							    sizeof(*p->samples));
-					if (!p->warmup || !p->samples)
-						abort();
 				}
 			}
 			free(why);
 		}
 	}
-
-	fprintf(stderr, "# %zu configurations, %u warm-up and %u repetitions each\n",
-		r->nr_points, o->warmup, o->reps);
-	/* Warm up every configuration before timing any. */
-	for (i = 0; i < r->nr_points; i++) {
-		struct run_point *p = &r->points[i];
-
-		for (rep = 0; rep < o->warmup && !p->skipped; rep++) {
-			err = bench_once(fd, point_mem[i], p->method,
-					 r->write, p->nr_pages_per_call,
-					 &p->warmup[p->nr_warmup]);
-			if (err)
-				skip_point(p, err);
-			else
-				p->nr_warmup++;
+	if (rb) {
+		rb->nr_points = r->nr_points;
+		rb->points = calloc(rb->nr_points, sizeof(*rb->points));
+		if (!rb->points)
+			abort();
+	}
+	for (k = 0; k < nr_sides; k++) {
+		for (i = 0; i < r->nr_points; i++) {
+			p = &sides[k].run->points[i];
+			if (k) {
+				*p = r->points[i];
+				p->skipped = p->skipped ? strdup(p->skipped) :
+							  NULL;
+			}
+			p->warmup = calloc(o->warmup + 1, sizeof(*p->warmup));
+			p->samples = calloc(o->reps, sizeof(*p->samples));
+			if (!p->warmup || !p->samples)
+				abort();
 		}
-		if (p->skipped)
+	}
+
+	if (rb)
+		fprintf(stderr,
+			"# %zu configurations, %u warm-up for A and B, %u pairs in ABBA order\n",
+			r->nr_points, o->warmup, o->reps);
+	else
+		fprintf(stderr, "# %zu configurations, %u warm-up and %u repetitions each\n",
+			r->nr_points, o->warmup, o->reps);
+	/* Warm up every configuration, on both sides, before timing any. */
+	for (i = 0; i < r->nr_points; i++) {
+		for (k = 0; k < nr_sides; k++) {
+			p = &sides[k].run->points[i];
+			if (!p->skipped &&
+			    use_delay(sides[k].delay_ns, &delay_now)) {
+				ret = 1;
+				goto out;
+			}
+			for (rep = 0; rep < o->warmup && !p->skipped; rep++) {
+				err = bench_once(sides[k].fd, point_mem[i],
+						 p->method, r->write,
+						 p->nr_pages_per_call,
+						 &p->warmup[p->nr_warmup]);
+				if (err)
+					skip_point(p, err);
+				else
+					p->nr_warmup++;
+			}
+		}
+		if (point_skipped(sides, nr_sides, i))
 			continue;
 		/* After the warm-up, which faulted the pages in under -z. */
+		p = &r->points[i];
 		p->huge_bytes = memory_huge_bytes(point_mem[i]);
 		p->nodes_known = !numa_where(point_mem[i]->addr,
 					     point_mem[i]->size, p->node_pages,
 					     MAX_NODES);
+		if (rb) {
+			rb->points[i].huge_bytes = p->huge_bytes;
+			rb->points[i].nodes_known = p->nodes_known;
+			memcpy(rb->points[i].node_pages, p->node_pages,
+			       sizeof(p->node_pages));
+		}
 	}
 	/*
 	 * Round robin: drift of the host or of the guest during the run then
 	 * weighs on every configuration alike, and ratios between them, which
-	 * the selftests check, stay fair.
+	 * the selftests check, stay fair. An A/B run times each configuration
+	 * in pairs, A B in even pairs and B A in odd ones: a drift that is
+	 * linear over two pairs then adds as much to A's times as to B's.
 	 */
 	for (rep = 0; rep < o->reps; rep++) {
 		for (i = 0; i < r->nr_points; i++) {
-			struct run_point *p = &r->points[i];
+			for (k = 0; k < nr_sides; k++) {
+				struct run_side *side =
+					&sides[rep % 2 ? nr_sides - 1 - k : k];
 
-			if (p->skipped)
-				continue;
-			s = &p->samples[p->nr_samples];
-			err = bench_once(fd, point_mem[i], p->method, r->write,
-					 p->nr_pages_per_call, s);
-			if (err) {
-				skip_point(p, err);
-				continue;
+				if (point_skipped(sides, nr_sides, i))
+					break;
+				if (use_delay(side->delay_ns, &delay_now)) {
+					ret = 1;
+					goto out;
+				}
+				time_once(side->run, i, side->fd, point_mem[i]);
 			}
-			p->nr_samples++;
-			if (s->nr_pages != p->size / r->page_size)
-				fprintf(stderr, "warning: GUP_BENCH pinned %llu of %lu pages\n",
-					(unsigned long long)s->nr_pages,
-					p->size / r->page_size);
 		}
 	}
 
+out:
 	if (saved_delay >= 0)
 		bench_delay_set(saved_delay);
 	for (i = 0; i < nr_mems; i++)
@@ -651,8 +880,10 @@ static int measure(struct run *r, const struct options *o)
 	free(point_mem);
 	if (file_fd >= 0)
 		close(file_fd);
+	if (sides[1].fd != fd)
+		close(sides[1].fd);
 	close(fd);
-	return 0;
+	return ret;
 }
 
 static bool run_measured(const struct run *r)
@@ -665,32 +896,84 @@ static bool run_measured(const struct run *r)
 	return false;
 }
 
+/*
+ * Comparisons between runs of separate processes need COMPARE_THRESHOLD;
+ * pairs measured side by side hold COMPARE_THRESHOLD_PAIRED.
+ */
+static struct compare_policy policy_for(const struct options *o, bool paired)
+{
+	struct compare_policy policy = o->policy;
+
+	if (!o->threshold_given)
+		policy.threshold = paired ? COMPARE_THRESHOLD_PAIRED :
+					    COMPARE_THRESHOLD;
+	return policy;
+}
+
+static void print_side(const char *side, const struct run *r,
+		       const char *dev, FILE *f)
+{
+	char path[PATH_MAX];
+
+	fprintf(f, "# %s: %s, bench_delay_ns %ld\n", side,
+		dev ? dev : gup_test_path(path, sizeof(path)),
+		r->bench_delay_ns);
+	run_print_table(r, f);
+}
+
+/* An A/B run's own verdict: B against A, pair by pair. */
+static int compare_sides(const struct run *a, const struct run *b,
+			 const struct options *o, FILE *f)
+{
+	struct compare_policy policy = policy_for(o, true);
+	int regressions;
+
+	fputs("# B against A:\n", f);
+	regressions = run_compare_paired(a, b, &policy, f);
+	if (regressions < 0)
+		return 1;
+	return regressions ? EXIT_REGRESSION : 0;
+}
+
 static int ns_main(const struct options *o)
 {
 	/* JSON on stdout keeps stdout parseable: text moves aside. */
-	FILE *text = o->json && !strcmp(o->json, "-") ? stderr : stdout;
-	struct run run, base;
-	int ret = 0, err, regressions;
+	FILE *text = (o->json && !strcmp(o->json, "-")) ||
+		     (o->ab_json && !strcmp(o->ab_json, "-")) ? stderr : stdout;
+	bool ab = !o->from && (o->ab_delay_ns >= 0 || o->ab_dev);
+	struct run run, base, cand;
+	struct compare_policy policy;
+	int ret = 0, err, regressions, ab_ret = 0;
 
+	memset(&cand, 0, sizeof(cand));
 	if (o->from) {
 		if (run_read_json(&run, o->from))
 			return 1;
 	} else {
 		memset(&run, 0, sizeof(run));
-		ret = measure(&run, o);
+		ret = measure(&run, ab ? &cand : NULL, o);
 		if (ret) {
 			run_free(&run);
+			run_free(&cand);
 			return ret;
 		}
 	}
 
-	run_print_table(&run, text);
+	if (ab) {
+		print_side("A", &run, NULL, text);
+		print_side("B", &cand, o->ab_dev, text);
+		ab_ret = compare_sides(&run, &cand, o, text);
+	} else {
+		run_print_table(&run, text);
+	}
 	if (!o->from && !run_measured(&run)) {
 		/* A wrong --node, no hugetlb pages: say so in the status. */
 		fprintf(stderr, "gup_benchmark: no configuration could be measured\n");
 		ret = 1;
 	}
 	if (o->json && run_write_json(&run, o->json))
+		ret = 1;
+	if (ab && o->ab_json && run_write_json(&cand, o->ab_json))
 		ret = 1;
 	if (o->plot) {
 		err = plot_svg(&run, o->plot);
@@ -705,14 +988,22 @@ static int ns_main(const struct options *o)
 		if (run_read_json(&base, o->compare)) {
 			ret = 1;
 		} else {
-			regressions = run_compare(&base, &run, &o->policy,
-						  text);
-			if (regressions && !ret)
+			policy = policy_for(o, o->paired);
+			regressions = o->paired ?
+				run_compare_paired(&base, &run, &policy, text) :
+				run_compare(&base, &run, &policy, text);
+			if (regressions < 0)
+				ret = 1;
+			else if (regressions && !ret)
 				ret = EXIT_REGRESSION;
 			run_free(&base);
 		}
 	}
+	/* An error outranks a regression, as above. */
+	if (ab_ret && (!ret || ab_ret == 1))
+		ret = ab_ret;
 	run_free(&run);
+	run_free(&cand);
 	return ret;
 }
 
@@ -724,5 +1015,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gup_benchmark --help lists the options\n");
 		return EXIT_USAGE;
 	}
+	if (o.nr_across)
+		return kernels_main(o.across, o.nr_across, &o.policy, o.plot);
 	return o.ns_mode ? ns_main(&o) : upstream_run(&o.up);
 }

@@ -98,7 +98,8 @@ static void emit_plot(const struct run *r, bool unpin, FILE *g)
 		/* Colour says the api, point and dash say the page type. */
 		point_label(r, p, label, sizeof(label));
 		*strstr(label, " npc=") = '\0';
-		fprintf(g, "%s$%s index %zu using 1:2:3:4 with yerrorlines lc %d pt %d dt %d title '%s'",
+		fprintf(g,
+			"%s$%s index %zu using 1:2:3:4 with yerrorlines lc %d pt %d dt %d title '%s'",
 			sep, unpin ? "unpin" : "pin", set++,
 			(int)(p->method - pin_methods) + 1, 5 + 2 * p->type,
 			1 + p->type, label);
@@ -107,10 +108,9 @@ static void emit_plot(const struct run *r, bool unpin, FILE *g)
 	fprintf(g, "\n");
 }
 
-int plot_svg(const struct run *r, const char *path)
+int plot_open(FILE **out, const char *path, int width, int height)
 {
 	FILE *g;
-	int status;
 
 	if (strpbrk(path, "'\n")) {
 		fprintf(stderr, "%s: quote or newline in plot file name\n", path);
@@ -123,20 +123,17 @@ int plot_svg(const struct run *r, const char *path)
 	g = popen("gnuplot", "w");
 	if (!g)
 		return -errno;
-	fprintf(g, "set terminal svg size 1200,600 dynamic font 'sans,10'\n");
+	fprintf(g, "set terminal svg size %d,%d dynamic font 'sans,10'\n",
+		width, height);
 	fprintf(g, "set output '%s'\n", path);
-	emit_data(r, false, g);
-	emit_data(r, true, g);
-	fprintf(g, "set multiplot layout 1,2 title 'gup_benchmark %s %s: ns per page, median with min..p90 bars (%u reps)' noenhanced\n",
-		r->release ? r->release : "", r->date ? r->date : "", r->reps);
-	/* The key below the plots takes the x label's place. */
-	fprintf(g, "set logscale xy 2\n");
-	fprintf(g, "set ylabel 'ns per page'\nset grid\nset key below maxrows 4 font ',8' noenhanced\n");
-	fprintf(g, "set offsets graph 0.05, graph 0.05, 0, 0\n");
-	emit_plot(r, false, g);
-	emit_plot(r, true, g);
-	fprintf(g, "unset multiplot\n");
-	status = pclose(g);
+	*out = g;
+	return 0;
+}
+
+int plot_close(FILE *g, const char *path)
+{
+	int status = pclose(g);
+
 	if (status == -1)
 		return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -144,4 +141,28 @@ int plot_svg(const struct run *r, const char *path)
 		return -EIO;
 	}
 	return 0;
+}
+
+int plot_svg(const struct run *r, const char *path)
+{
+	FILE *g;
+	int err;
+
+	err = plot_open(&g, path, 1200, 600);
+	if (err)
+		return err;
+	emit_data(r, false, g);
+	emit_data(r, true, g);
+	fprintf(g,
+		"set multiplot layout 1,2 title 'gup_benchmark %s %s: ns per page, median with min..p90 bars (%u reps)' noenhanced\n",
+		r->release ? r->release : "", r->date ? r->date : "", r->reps);
+	/* The key below the plots takes the x label's place. */
+	fprintf(g, "set logscale xy 2\n");
+	fprintf(g, "set ylabel 'ns per page'\nset grid\n");
+	fprintf(g, "set key below maxrows 4 font ',8' noenhanced\n");
+	fprintf(g, "set offsets graph 0.05, graph 0.05, 0, 0\n");
+	emit_plot(r, false, g);
+	emit_plot(r, true, g);
+	fprintf(g, "unset multiplot\n");
+	return plot_close(g, path);
 }

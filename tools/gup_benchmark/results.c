@@ -302,18 +302,13 @@ static int point_from_json(json_object *o, struct run_point *p,
 	return 0;
 }
 
-int run_read_json(struct run *r, const char *path)
+int run_from_json(json_object *root, struct run *r, const char *path)
 {
-	json_object *root, *kernel, *params, *points, *v;
+	json_object *kernel, *params, *points, *v;
 	int err = -EINVAL;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	root = json_object_from_file(path);
-	if (!root) {
-		fprintf(stderr, "%s: %s\n", path, json_util_get_last_err());
-		return -EINVAL;
-	}
 	if (member(root, "schema", json_type_string, &v, path))
 		goto out;
 	if (strcmp(json_object_get_string(v), RESULTS_SCHEMA)) {
@@ -372,9 +367,24 @@ int run_read_json(struct run *r, const char *path)
 	}
 	err = 0;
 out:
-	json_object_put(root);
 	if (err)
 		run_free(r);
+	return err;
+}
+
+int run_read_json(struct run *r, const char *path)
+{
+	json_object *root;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	root = json_object_from_file(path);
+	if (!root) {
+		fprintf(stderr, "%s: %s\n", path, json_util_get_last_err());
+		return -EINVAL;
+	}
+	err = run_from_json(root, r, path);
+	json_object_put(root);
 	return err;
 }
 
@@ -514,4 +524,76 @@ int run_compare(const struct run *base, const struct run *cur,
 	fprintf(f, "# %d comparisons: %d slower, %d faster\n", compared,
 		slower, faster);
 	return slower;
+}
+
+int run_compare_paired(const struct run *base, const struct run *cur,
+		       const struct compare_policy *policy, FILE *f)
+{
+	static const char *const metric[] = { "pin", "unpin" };
+	int slower = 0, faster = 0, compared = 0, unpaired = 0, unpin;
+	double *b = NULL, *c = NULL;
+	char label[128];
+	size_t i;
+
+	fprintf(f,
+		"# baseline %s %s; d = ln(now / base) pair by pair, Wilcoxon signed-rank test\n",
+		base->release ? base->release : "?",
+		base->date ? base->date : "?");
+	fprintf(f,
+		"# SLOWER when one-sided p < %g and Hodges-Lehmann change > +%g%%\n",
+		policy->alpha, 100 * policy->threshold);
+	/* Both halves of an A/B run carry its start. */
+	if (!base->date || !cur->date || strcmp(base->date, cur->date))
+		fprintf(f,
+			"# warning: the runs started apart; pairs hold only in an A/B run\n");
+	fprintf(f, "%-34s %-6s %10s %10s %8s %9s  %s\n", "config", "metric",
+		"base ns/p", "now ns/p", "change", "p", "verdict");
+	for (i = 0; i < cur->nr_points; i++) {
+		const struct run_point *p = &cur->points[i], *q;
+
+		point_label(cur, p, label, sizeof(label));
+		q = find_point(base, label);
+		if (p->skipped || !q || q->skipped) {
+			fprintf(f, "%-34s %-6s %s\n", label, "-",
+				p->skipped ? "skipped now" :
+				!q ? "not in baseline" : "skipped in baseline");
+			continue;
+		}
+		if (p->nr_samples != q->nr_samples) {
+			fprintf(f, "%-34s %-6s not paired: %zu samples, %zu in baseline\n",
+				label, "-", p->nr_samples, q->nr_samples);
+			fprintf(stderr, "gup_benchmark: %s: %zu samples, %zu in the baseline\n",
+				label, p->nr_samples, q->nr_samples);
+			unpaired++;
+			continue;
+		}
+		if (wilcoxon_min_p(p->nr_samples) >= policy->alpha)
+			fprintf(f, "# %s: %zu pairs cannot reach p < %g\n",
+				label, p->nr_samples, policy->alpha);
+		b = realloc(b, (q->nr_samples + 1) * sizeof(*b));
+		c = realloc(c, (p->nr_samples + 1) * sizeof(*c));
+		if (!b || !c)
+			abort();
+		for (unpin = 0; unpin < 2; unpin++) {
+			struct comparison cmp;
+
+			point_ns_per_page(q, unpin, b);
+			point_ns_per_page(p, unpin, c);
+			compare_paired(b, c, p->nr_samples, policy, &cmp);
+			fprintf(f, "%-34s %-6s %10.1f %10.1f %+7.1f%% %9.2g  %s\n",
+				label, metric[unpin], cmp.base_median,
+				cmp.cur_median, 100 * cmp.change,
+				cmp.verdict == VERDICT_FASTER ? cmp.p_faster :
+								cmp.p_slower,
+				verdict_name(cmp.verdict));
+			slower += cmp.verdict == VERDICT_SLOWER;
+			faster += cmp.verdict == VERDICT_FASTER;
+			compared++;
+		}
+	}
+	free(b);
+	free(c);
+	fprintf(f, "# %d paired comparisons: %d slower, %d faster\n", compared,
+		slower, faster);
+	return unpaired ? -EINVAL : slower;
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <json-c/json.h>
+
 #include "bench.h"
 #include "numa.h"
 #include "stats.h"
@@ -49,11 +51,24 @@ size_t point_ns_per_page(const struct run_point *p, bool unpin, double *out);
 
 int run_write_json(const struct run *r, const char *path);
 int run_read_json(struct run *r, const char *path);
+/*
+ * Fills r from one parsed gup_benchmark/1 object; path names it in error
+ * messages. Returns 0 or -errno, with r left empty.
+ */
+int run_from_json(json_object *o, struct run *r, const char *path);
 void run_free(struct run *r);
 
 void run_print_table(const struct run *r, FILE *f);
 /* Prints the verdict table; returns the number of regressions. */
 int run_compare(const struct run *base, const struct run *cur,
 		const struct compare_policy *policy, FILE *f);
+/*
+ * The same for runs measured as pairs, sample i of cur beside sample i of
+ * base (an A/B run): Wilcoxon signed-rank test and Hodges-Lehmann change
+ * of the log ratios. Returns the number of regressions, or -EINVAL when a
+ * configuration has not as many samples in both.
+ */
+int run_compare_paired(const struct run *base, const struct run *cur,
+		       const struct compare_policy *policy, FILE *f);
 
 #endif /* GUP_BENCHMARK_RESULTS_H */

@@ -45,6 +45,24 @@ expect_output()
 	fi
 }
 
+# expect_cells NAME SECTION CELLS: CELLS, joined by "|", are a row of the
+# Markdown table under "### SECTION" in $tmp/out, padding aside.
+expect_cells()
+{
+	local name=$1 section=$2 cells=$3
+
+	if awk -v head="### $section" '$0 == head { on = 1; next }
+			/^###/ { on = 0 } on' "$tmp/out" |
+	   sed -e 's/ *| */|/g' | grep -qxF -- "|$cells|"; then
+		echo "ok $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok $name: no row |$cells| under ### $section"
+		sed 's/^/# /' "$tmp/out"
+		failed=$((failed + 1))
+	fi
+}
+
 expect_status 0 "table from json" "$bin" --from "$data/base.json"
 expect_output "table has medians" '^gup_fast 4k 64M npc=1 +609\.0 +588\.0 +625\.8'
 expect_output "table shows skips" '^gup hugetlb 64M npc=1 +skipped: mmap'
@@ -78,6 +96,57 @@ expect_status 0 "reverse comparison is faster, not a failure" \
 	"$bin" --from "$data/base.json" --compare "$data/slower.json"
 expect_output "faster row" 'pin .*-9\.1% .*faster'
 
+# paired-*.json: 25 A/B pairs of pup_fast 4k 64M npc=512 as one process
+# measures them, modelled: a drift and bursts (1.6x, 2.1x) that slow both
+# runs of a pair alike, and 1% noise of each run's own. paired-slower.json's
+# pin times are 3% above paired-base.json's, its unpin times are not;
+# paired-aa*.json are an A/A pair; paired-short.json is paired-base.json
+# less its last pair.
+paired=("$bin" --from "$data/paired-slower.json" --compare
+	"$data/paired-base.json" --paired)
+expect_status 3 "paired: 3% slower pin fails" "${paired[@]}"
+expect_output "paired test named" 'pair by pair, Wilcoxon signed-rank test$'
+expect_output "paired threshold" \
+	'^# SLOWER when one-sided p < 0\.01 and Hodges-Lehmann change > \+1%$'
+expect_output "paired slower row" \
+	'^pup_fast 4k 64M npc=512 +pin .*\+3\.0% +3e-08 +SLOWER$'
+expect_output "paired unpin unchanged" \
+	'^pup_fast 4k 64M npc=512 +unpin .* same$'
+expect_output "paired one regression" \
+	'^# 2 paired comparisons: 1 slower, 0 faster'
+expect_status 0 "unpaired, the bursts hide the same 3%" \
+	"$bin" --from "$data/paired-slower.json" \
+	--compare "$data/paired-base.json" --threshold 1
+expect_status 0 "paired threshold above the slowdown passes" \
+	"${paired[@]}" --threshold 4
+expect_status 0 "paired reverse comparison is faster" \
+	"$bin" --from "$data/paired-base.json" \
+	--compare "$data/paired-slower.json" --paired
+expect_output "paired faster row" 'pin .*-2\.9% .* faster$'
+expect_status 0 "paired A/A passes" \
+	"$bin" --from "$data/paired-aa.json" \
+	--compare "$data/paired-aa-base.json" --paired
+expect_output "paired A/A finds nothing" \
+	'^# 2 paired comparisons: 0 slower, 0 faster'
+expect_status 1 "paired sample counts must match" \
+	"$bin" --from "$data/paired-short.json" \
+	--compare "$data/paired-base.json" --paired
+expect_output "mismatch reported" \
+	'npc=512 +- +not paired: 24 samples, 25 in baseline$'
+expect_status 0 "pairs of two runs" \
+	"$bin" --from "$data/paired-aa.json" \
+	--compare "$data/paired-base.json" --paired
+expect_output "pairs of two runs are warned of" \
+	'^# warning: the runs started apart'
+expect_status 2 "--paired needs --compare" \
+	"$bin" --from "$data/paired-base.json" --paired
+expect_status 2 "--ab-json needs an A/B run" \
+	"$bin" --from "$data/paired-base.json" --ab-json "$tmp/b.json"
+expect_status 2 "B is a delay or a device" \
+	"$bin" --ab-delay-ns 4 --ab-dev /nonexistent
+expect_status 2 "--from takes no --ab-delay-ns" \
+	"$bin" --from "$data/paired-base.json" --ab-delay-ns 4
+
 if command -v gnuplot >/dev/null; then
 	expect_status 0 "plot from json" \
 		"$bin" --from "$data/base.json" --plot "$tmp/plot.svg"
@@ -95,6 +164,86 @@ fi
 expect_status 1 "plot from json without gnuplot fails" \
 	env PATH=/nonexistent "$bin" --from "$data/base.json" \
 	--plot "$tmp/none.svg"
+
+# boots-*.json: three kernels of 3, 3 and 1 boots (the last gives no
+# interval). Against 6.1, 6.12 is 16.7% slower in gup_fast 4k npc=1 pin,
+# 20% faster in pup_fast thp pin, the same in npc=512 pin; its unpin at
+# npc=1 is 20% up but too noisy to tell, at npc=512 2% up, significant but
+# under the threshold. hugetlb is skipped on 6.1 and 6.18.
+across="$data/boots-6.1.json,$data/boots-6.12.json,$data/boots-6.18.json"
+expect_status 0 "across: report of three kernels" "$bin" --across "$across"
+expect_output "across: kernel line" \
+	'^- 6\.12: 6\.12\.9; 3 boots, 2026-01-11T09:00:00Z to 2026-01-11T09:10:00Z$'
+expect_cells "across: pin header" "pin ns/page" \
+	"api|type|npc|6.1 ns/page (boot spread)|6.12 ns/page (spread)|change [95% CI]|verdict|6.18 ns/page (spread)|change [95% CI]|verdict"
+expect_cells "across: slower, and n/a from one boot" "pin ns/page" \
+	"gup_fast|4k|1|600.0 (3.4%)|700.0 (2.9%)|+16.7% [+12.6%, +20.9%]|SLOWER|650.0 (1 boot)|+8.3% [n/a]|n/a"
+expect_cells "across: same" "pin ns/page" \
+	"gup_fast|4k|512|100.0 (4.1%)|100.5 (2.0%)|+0.5% [-3.9%, +4.4%]|same|97.0 (1 boot)|-3.0% [n/a]|n/a"
+expect_cells "across: faster" "pin ns/page" \
+	"pup_fast|thp|32|80.0 (2.5%)|64.0 (3.2%)|-20.0% [-22.6%, -17.3%]|faster|70.0 (1 boot)|-12.5% [n/a]|n/a"
+expect_cells "across: skipped" "pin ns/page" \
+	"pup_fast|hugetlb|1|skipped|300.0 (2.0%)|-|-|skipped|-|-"
+expect_cells "across: large but noisy change is the same" "unpin ns/page" \
+	"gup_fast|4k|1|100.0 (44.4%)|120.0 (47.4%)|+20.0% [-28.3%, +71.5%]|same|100.0 (1 boot)|+0.0% [n/a]|n/a"
+expect_cells "across: significant but small change is the same" \
+	"unpin ns/page" \
+	"gup_fast|4k|512|20.0 (0.1%)|20.4 (0.1%)|+2.0% [+1.9%, +2.1%]|same|20.2 (1 boot)|+1.0% [n/a]|n/a"
+expect_cells "across: boot to boot" "Boot to boot" \
+	"6.1|3|8|4.1%|44.4%|unpin gup_fast 4k 64M npc=1"
+expect_cells "across: boot to boot of one boot" "Boot to boot" \
+	"6.18|1|0|n/a|n/a|-"
+
+expect_status 0 "across: --threshold 1%" \
+	"$bin" --across "$data/boots-6.1.json,$data/boots-6.12.json" \
+	--threshold 1%
+expect_cells "across: 2% is slower beyond a 1% threshold" "unpin ns/page" \
+	"gup_fast|4k|512|20.0 (0.1%)|20.4 (0.1%)|+2.0% [+1.9%, +2.1%]|SLOWER"
+expect_status 0 "across: --threshold 25" \
+	"$bin" --across "$data/boots-6.1.json,$data/boots-6.12.json" \
+	--threshold 25
+expect_cells "across: 16.7% is the same under a 25% threshold" \
+	"pin ns/page" \
+	"gup_fast|4k|1|600.0 (3.4%)|700.0 (2.9%)|+16.7% [+12.6%, +20.9%]|same"
+
+if command -v gnuplot >/dev/null; then
+	expect_status 0 "across: plot" \
+		"$bin" --across "$across" --plot "$tmp/across.svg"
+	if grep -q '<svg' "$tmp/across.svg" 2>/dev/null; then
+		echo "ok across: plot is an svg"
+		passed=$((passed + 1))
+	else
+		echo "not ok across: plot is an svg"
+		failed=$((failed + 1))
+	fi
+else
+	echo "ok across: plot # SKIP gnuplot not installed"
+	skipped=$((skipped + 1))
+fi
+expect_status 1 "across: plot without gnuplot fails after the report" \
+	env PATH=/nonexistent "$bin" --across "$across" --plot "$tmp/none.svg"
+expect_output "across: the report is there all the same" '^\| gup_fast .* SLOWER '
+
+expect_status 1 "across: a gup_benchmark/1 file is refused" \
+	"$bin" --across "$data/base.json"
+expect_output "across: says which schema it wants" \
+	'base\.json: schema gup_benchmark/1, expected gup_benchmark-boots/1$'
+# As the boots files are made: runs pasted into the array.
+{
+	printf '{ "schema": "gup_benchmark-boots/1", "name": "bad", "boots": [\n'
+	sed 's|"gup_benchmark/1"|"gup_benchmark/0"|' "$data/base.json"
+	printf ']}\n'
+} >"$tmp/bad-boot.json"
+expect_status 1 "across: a bad run inside is refused" \
+	"$bin" --across "$data/boots-6.1.json,$tmp/bad-boot.json"
+expect_output "across: names the boot" \
+	'bad-boot\.json boot 1: schema gup_benchmark/0, expected gup_benchmark/1$'
+expect_status 1 "across: missing file" \
+	"$bin" --across "$data/boots-6.1.json,$tmp/missing.json"
+expect_status 2 "across takes no measurement options" \
+	"$bin" --across "$across" --sweep
+expect_status 2 "across and --from exclude each other" \
+	"$bin" --across "$across" --from "$data/base.json"
 
 expect_status 2 "npc 0 is refused" "$bin" --npc 0
 expect_status 2 "unknown api is refused" "$bin" --api nope
