@@ -37,22 +37,14 @@
 #define MAX_CONFIGS	3
 
 /*
- * Bounds on ratios of medians. Measured in eleven runs on the suite's
- * guest (Debian 6.1.0-56, QEMU TCG, 2 vCPUs, 32M, 2026-11-25), with the
- * margin that leaves for other hosts and for TCG noise:
- *   pup_fast / gup_fast, 4k, npc=32    1.37 .. 1.51
- *   pup / gup_fast, 4k, npc=32         3.70 .. 4.94
- *   pup_fast thp / 4k, npc=512         0.039 .. 0.042
- *   pup_fast npc=512 / npc=1, 4k       0.310 .. 0.322
- * The injected 10% measured +9% .. +18% (it costs about 0.8 ns per page
- * more than asked, see below), flagged in ten runs of eleven with 15
- * repetitions and in all five with 41; the A/A comparison, -1.2% .. +1.4%,
- * never.
+ * The relations asserted hold by construction of gup, on any machine and
+ * any kernel, so they carry no constant measured here; what a ratio may
+ * stray from its relation is the noise of this very run: the spreads of the
+ * two configurations compared, (p90 - min) / median each, added. A median
+ * sits inside its configuration's spread; two of them can be off by the sum.
+ * Measured on the suite's guest (Debian 6.1, QEMU TCG, 2 vCPUs): spreads
+ * of 3-10% at 4k, up to 55% for THP, whose repetitions are short.
  */
-#define PIN_FAST_OVER_GUP_FAST_MAX	2.0
-#define PIN_OVER_GUP_MAX		8.0
-#define THP_OVER_4K_MAX			0.2
-#define BATCHED_OVER_SINGLE_MAX		0.6
 #define INJECTED_SLOWDOWN		0.10
 
 /*
@@ -97,12 +89,11 @@ static int bench_pin_ns(int fd, const struct cost_config *c, double *ns)
 
 /*
  * Pin ns per page of each configuration, REPS samples each after WARMUP,
- * round robin. medians[i] summarises samples[i]. Returns 0 or -errno.
+ * round robin. sums[i] summarises samples[i]. Returns 0 or -errno.
  */
 static int measure(int fd, const struct cost_config *c, size_t n,
-		   double samples[][REPS], double *medians)
+		   double samples[][REPS], struct summary *sums)
 {
-	struct summary s;
 	size_t i, rep;
 	double ns;
 	int err;
@@ -122,12 +113,32 @@ static int measure(int fd, const struct cost_config *c, size_t n,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		summarize(samples[i], REPS, &s);
-		medians[i] = s.median;
+		summarize(samples[i], REPS, &sums[i]);
 		report("%-28s %8.1f ns/page median, spread %.1f%%\n",
-		       c[i].what, s.median, 100 * s.spread);
+		       c[i].what, sums[i].median, 100 * sums[i].spread);
 	}
 	return 0;
+}
+
+/*
+ * Judges c[1] against c[0] per page: costs no more (at_least false) or no
+ * less (at_least true), but for the two spreads.
+ */
+static void relation(struct __test_metadata *_metadata,
+		     const struct cost_config *c, const struct summary *s,
+		     bool at_least)
+{
+	double ratio = s[1].median / s[0].median;
+	double margin = s[0].spread + s[1].spread;
+	bool holds = at_least ? ratio >= 1 - margin : ratio <= 1 + margin;
+	char what[200];
+
+	snprintf(what, sizeof(what),
+		 "%s costs %.3fx %s per page, must be %s %.3f (1 %s spreads %.1f%% + %.1f%%)",
+		 c[1].what, ratio, c[0].what, at_least ? ">=" : "<=",
+		 at_least ? 1 - margin : 1 + margin, at_least ? "-" : "+",
+		 100 * s[0].spread, 100 * s[1].spread);
+	cost_bound(_metadata, holds, what);
 }
 
 FIXTURE(cost)
@@ -172,107 +183,96 @@ FIXTURE_TEARDOWN(cost)
 		close(self->fd);
 }
 
-/* FOLL_PIN's extra atomic and accounting, over FOLL_GET, per page. */
-TEST_F(cost, pin_fast_bounded_over_gup_fast)
+/*
+ * The fast path, same pages: pinning does all that getting does (walk, one
+ * reference per folio) and adds to it: GUP_PIN_COUNTING_BIAS or the large
+ * folio's pincount, the anon-exclusive check, the vmstat counter.
+ */
+TEST_F(cost, pin_fast_costs_at_least_gup_fast)
 {
 	const struct cost_config c[] = {
 		{ "gup_fast 4k npc=32", &self->small, "gup_fast", 32 },
 		{ "pup_fast 4k npc=32", &self->small, "pup_fast", 32 },
 	};
-	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
-	char what[160];
+	double samples[MAX_CONFIGS][REPS];
+	struct summary s[MAX_CONFIGS];
 
 	SETUP_SKIPPED(return);
 
-	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
-	ratio = median[1] / median[0];
-	report("pup_fast / gup_fast = %.3f\n", ratio);
-	snprintf(what, sizeof(what),
-		 "pin_user_pages_fast costs %.2fx get_user_pages_fast per page, bound %.2f",
-		 ratio, PIN_FAST_OVER_GUP_FAST_MAX);
-	cost_bound(_metadata, ratio <= PIN_FAST_OVER_GUP_FAST_MAX, what);
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, s));
+	relation(_metadata, c, s, true);
 }
 
-/* The slow path: same page walk, under mmap_lock, pin against get. */
-TEST_F(cost, pin_bounded_over_gup_fast)
+/* The same on the slow path, under mmap_lock. */
+TEST_F(cost, pin_costs_at_least_gup)
 {
 	const struct cost_config c[] = {
-		{ "gup_fast 4k npc=32", &self->small, "gup_fast", 32 },
+		{ "gup 4k npc=32", &self->small, "gup", 32 },
 		{ "pup 4k npc=32", &self->small, "pup", 32 },
 	};
-	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
-	char what[160];
+	double samples[MAX_CONFIGS][REPS];
+	struct summary s[MAX_CONFIGS];
 
 	SETUP_SKIPPED(return);
 
-	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
-	ratio = median[1] / median[0];
-	report("pup / gup_fast = %.3f\n", ratio);
-	snprintf(what, sizeof(what),
-		 "pin_user_pages costs %.2fx get_user_pages_fast per page, bound %.2f",
-		 ratio, PIN_OVER_GUP_MAX);
-	cost_bound(_metadata, ratio <= PIN_OVER_GUP_MAX, what);
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, s));
+	relation(_metadata, c, s, true);
 }
 
-/* A THP is one folio: one reference for 512 pages. */
-TEST_F(cost, thp_fraction_of_4k)
+/*
+ * A THP is one folio mapped by one PMD: one entry read and one reference
+ * for 512 pages where 4K pages take 512 of each.
+ */
+TEST_F(cost, thp_cheaper_than_4k)
 {
 	const struct cost_config c[] = {
 		{ "pup_fast 4k npc=512", &self->small, "pup_fast", 512 },
 		{ "pup_fast thp npc=512", &self->thp, "pup_fast", 512 },
 	};
-	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
-	char what[160];
+	double samples[MAX_CONFIGS][REPS];
+	struct summary s[MAX_CONFIGS];
 
 	SETUP_SKIPPED(return);
 
 	if (!self->thp_backed)
 		SKIP(return, "THP does not back a MADV_HUGEPAGE mapping here");
-	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
-	ratio = median[1] / median[0];
-	report("thp / 4k = %.3f\n", ratio);
-	snprintf(what, sizeof(what),
-		 "a THP-backed page costs %.2fx a 4K page, bound %.2f",
-		 ratio, THP_OVER_4K_MAX);
-	cost_bound(_metadata, ratio <= THP_OVER_4K_MAX, what);
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, s));
+	relation(_metadata, c, s, false);
 }
 
-/* One call's fixed cost is shared by every page it pins. */
+/* One call's fixed cost (entry, lockless walk set-up) is shared by its pages. */
 TEST_F(cost, batched_cheaper_than_single)
 {
 	const struct cost_config c[] = {
 		{ "pup_fast 4k npc=1", &self->small, "pup_fast", 1 },
 		{ "pup_fast 4k npc=512", &self->small, "pup_fast", 512 },
 	};
-	double samples[MAX_CONFIGS][REPS], median[MAX_CONFIGS], ratio;
-	char what[160];
+	double samples[MAX_CONFIGS][REPS];
+	struct summary s[MAX_CONFIGS];
 
 	SETUP_SKIPPED(return);
 
-	ASSERT_EQ(0, measure(self->fd, c, 2, samples, median));
-	ratio = median[1] / median[0];
-	report("npc=512 / npc=1 = %.3f\n", ratio);
-	snprintf(what, sizeof(what),
-		 "512 pages per call cost %.2fx one page per call, bound %.2f",
-		 ratio, BATCHED_OVER_SINGLE_MAX);
-	cost_bound(_metadata, ratio <= BATCHED_OVER_SINGLE_MAX, what);
+	ASSERT_EQ(0, measure(self->fd, c, 2, samples, s));
+	relation(_metadata, c, s, false);
 }
 
 /*
  * bench_delay_ns adds INJECTED_SLOWDOWN of the median per page inside the
  * timed region. The baseline, the slowed run and a second baseline take
- * turns, so that drift cannot fake or mask the difference; then the slowed
- * run must be a regression and the second baseline must not. The module
- * delays once per batch of up to GUP_BENCH_BATCH pages, so ndelay()'s own
- * cost (some 400 ns under TCG) adds well under 1 ns per page. ndelay() is
- * calibrated by the guest and only roughly right under TCG (seen: 10%
+ * turns, so that drift cannot fake or mask the difference, and are judged
+ * as pairs, repetition by repetition, with the paired test of
+ * gup_benchmark --compare --paired: the slowed run must be a regression and
+ * the second baseline must not. The module delays once per batch of up to
+ * GUP_BENCH_BATCH pages, so ndelay()'s own cost (some 400 ns under TCG)
+ * adds well under 1 ns per page. ndelay() is calibrated by the guest and
+ * only roughly right under TCG (seen: 10%
  * asked, +9.5% to +15.8% measured).
  */
 TEST_F(cost, compare_flags_injected_delay_only)
 {
 	const struct compare_policy policy = {
 		.alpha = COMPARE_ALPHA,
-		.threshold = COMPARE_THRESHOLD,
+		.threshold = COMPARE_THRESHOLD_PAIRED,
 	};
 	const struct cost_config c = {
 		"pup_fast 4k npc=512", &self->small, "pup_fast", 512
@@ -309,8 +309,8 @@ TEST_F(cost, compare_flags_injected_delay_only)
 		ASSERT_EQ(0, bench_delay_set(0));
 		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, after));
 	}
-	compare_samples(base, REPS, slow, REPS, &policy, &slowed);
-	compare_samples(base, REPS, again, REPS, &policy, &same);
+	compare_paired(base, slow, REPS, &policy, &slowed);
+	compare_paired(base, again, REPS, &policy, &same);
 	report("delay %ld ns/page: %+.1f%% p=%.2g %s; A/A %+.1f%% p=%.2g %s\n",
 	       delay, 100 * slowed.change, slowed.p_slower,
 	       verdict_name(slowed.verdict), 100 * same.change, same.p_slower,
