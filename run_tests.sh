@@ -467,6 +467,71 @@ build_failed()
 	failed=$((failed + 1))
 }
 
+# cross_kernel NAME...: gup_benchmark's cross-kernel run in its short form
+# (vm-benchmark --quick: pup_fast at 512 pages per call on each page type,
+# 5 repetitions, two boots of each kernel, interleaved) on kernels this run
+# has booted, so that the path from boots to report stays working. A debug
+# kernel's numbers beside release ones compare nothing: the form is judged,
+# not the verdicts. KTAP, closed by "# cross-kernel: pass=P fail=F skip=S".
+cross_kernel()
+{
+	local out=$logs/cross-kernel names=("$@") name b type row rc=0
+	local n=0 p=0 f=0 want=$(($# - 1)) got
+
+	# xk_check NAME COMMAND...: one result, ok when COMMAND succeeds.
+	xk_check()
+	{
+		n=$((n + 1))
+		if "${@:2}"; then
+			p=$((p + 1))
+			echo "ok $n cross-kernel: $1"
+		else
+			f=$((f + 1))
+			echo "not ok $n cross-kernel: $1"
+		fi
+	}
+
+	rm -rf "$out"
+	"$top/tools/gup_benchmark/vm-benchmark" --kernels \
+		"$(IFS=,; echo "${names[*]}")" --boots 2 --quick "$out" \
+		>"$logs/cross-kernel.log" 2>&1 || rc=$?
+	echo "TAP version 13"
+	echo "1..$((2 * $# + 4))"
+	echo "# vm-benchmark: status $rc, log in $logs/cross-kernel.log"
+	xk_check "vm-benchmark exits 0" test "$rc" -eq 0
+	for name in "${names[@]}"; do
+		got=0
+		for b in 1 2; do
+			for type in 4k thp hugetlb; do
+				[[ -f $out/$name/boot-$b.json ]] || continue
+				! "$top/build/bin/gup_benchmark" \
+					--from "$out/$name/boot-$b.json" 2>/dev/null |
+					grep -qE "^pup_fast $type 64M npc=512 +[0-9]" ||
+					got=$((got + 1))
+			done
+		done
+		echo "# $name: $got of 6 boot x page type measured"
+		xk_check "$name: 2 boots measured 4k, thp and hugetlb" test "$got" -eq 6
+	done
+	# Each row of the pin table: a change with its interval and a
+	# verdict for every kernel after the first.
+	for type in 4k thp hugetlb; do
+		row=$(grep -m 1 -E "^\| pup_fast +\| $type +\| +512 \|" \
+		      "$out/report.md" 2>/dev/null) || true
+		got=$(grep -oE '[+-][0-9.]+% \[[+-][0-9.]+%, [+-][0-9.]+%\] +\| (SLOWER|faster|same) ' \
+		      <<<"$row" | wc -l)
+		echo "# ${row:-no pin row for $type}"
+		xk_check "report: pin $type: $want changes with interval and verdict" \
+			test "$got" -eq "$want"
+	done
+	for name in "${names[@]:1}"; do
+		xk_check "report: boot-to-boot spread of $name" grep -qE \
+			"^\| ${name//./\\.} +\| +2 \|" "$out/report.md"
+	done
+	xk_check "report: plot" grep -q '<svg' "$out/report.svg"
+	echo "# cross-kernel: pass=$p fail=$f skip=0"
+}
+
 # run_target NAME: build the module for one kernel and run the suite on it.
 run_target()
 {
@@ -603,6 +668,12 @@ main()
 	for name in "${targets[@]}"; do
 		run_target "$name"
 	done
+	# On two kernels of the matrix or more, booted already.
+	if ((check)) && [[ $mode == vm && " ${targets[*]} " != *" custom "* &&
+			   ${#targets[@]} -ge 2 ]]; then
+		cross_kernel "${targets[@]}" | tee "$logs/cross-kernel.tap"
+		count "$logs/cross-kernel.tap" cross-kernel
+	fi
 	closing_line
 }
 
