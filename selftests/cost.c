@@ -8,7 +8,7 @@
  * repetition of each in turn after a warm-up of each, so that drift during
  * the run weighs on all of them alike. Statistics and the regression test
  * are gup_benchmark's own (tools/gup_benchmark/stats.c), so that what this
- * test accepts is what gup_benchmark --compare reports.
+ * test accepts is what gup_benchmark --compare --paired reports.
  *
  * Built in a kernel tree (GUP_COST_REPORT), the relations are reported as
  * KTAP diagnostics and never judged: a timing is not a pass/fail result
@@ -36,15 +36,6 @@
 #define REPS		41
 #define MAX_CONFIGS	3
 
-/*
- * The relations asserted hold by construction of gup, on any machine and
- * any kernel, so they carry no constant measured here; what a ratio may
- * stray from its relation is the noise of this very run: the spreads of the
- * two configurations compared, (p90 - min) / median each, added. A median
- * sits inside its configuration's spread; two of them can be off by the sum.
- * Measured on the suite's guest (Debian 6.1, QEMU TCG, 2 vCPUs): spreads
- * of 3-10% at 4k, up to 55% for THP, whose repetitions are short.
- */
 #define INJECTED_SLOWDOWN		0.10
 
 /*
@@ -121,8 +112,16 @@ static int measure(int fd, const struct cost_config *c, size_t n,
 }
 
 /*
- * Judges c[1] against c[0] per page: costs no more (at_least false) or no
- * less (at_least true), but for the two spreads.
+ * The relations asserted hold by construction of gup, on any machine and
+ * any kernel, so they carry no constant measured here; what a ratio may
+ * stray from its relation is the noise of this very run: the spreads of the
+ * two configurations compared, (p90 - min) / median each, added. A median
+ * sits inside its configuration's spread; two of them can be off by the sum.
+ * Measured on the suite's guest (Debian 6.1, QEMU TCG, 2 vCPUs): spreads
+ * of 3-10% at 4k, up to 55% for THP, whose repetitions are short.
+ *
+ * relation() judges c[1] against c[0] per page: costs no more (at_least
+ * false) or no less (at_least true), but for the two spreads.
  */
 static void relation(struct __test_metadata *_metadata,
 		     const struct cost_config *c, const struct summary *s,
@@ -265,8 +264,8 @@ TEST_F(cost, batched_cheaper_than_single)
  * the second baseline must not. The module delays once per batch of up to
  * GUP_BENCH_BATCH pages, so ndelay()'s own cost (some 400 ns under TCG)
  * adds well under 1 ns per page. ndelay() is calibrated by the guest and
- * only roughly right under TCG (seen: 10%
- * asked, +9.5% to +15.8% measured).
+ * only roughly right under TCG (seen: 10% asked, +9.5% to +15.8%
+ * measured).
  */
 TEST_F(cost, compare_flags_injected_delay_only)
 {

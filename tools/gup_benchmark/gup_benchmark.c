@@ -678,9 +678,15 @@ static bool point_skipped(struct run_side *sides, size_t nr_sides, size_t i)
 	for (k = 0; k < nr_sides; k++)
 		if (sides[k].run->points[i].skipped)
 			why = sides[k].run->points[i].skipped;
-	for (k = 0; why && k < nr_sides; k++)
-		if (!sides[k].run->points[i].skipped)
-			sides[k].run->points[i].skipped = strdup(why);
+	for (k = 0; why && k < nr_sides; k++) {
+		struct run_point *p = &sides[k].run->points[i];
+
+		if (p->skipped)
+			continue;
+		p->skipped = strdup(why);
+		if (!p->skipped)
+			abort();
+	}
 	return why;
 }
 
@@ -730,7 +736,8 @@ static int measure(struct run *r, struct run *rb, const struct options *o)
 		file_fd = open(o->up.file, O_RDWR | O_CREAT, 0600);
 		if (file_fd < 0) {
 			perror(o->up.file);
-			return 1;
+			ret = 1;
+			goto close_files;
 		}
 	}
 	/* B by delay: A runs at --delay-ns or none, B at --ab-delay-ns. */
@@ -741,8 +748,10 @@ static int measure(struct run *r, struct run *rb, const struct options *o)
 	first_delay = o->ab_delay_ns >= 0 ? sides[0].delay_ns : o->delay_ns;
 	if (first_delay >= 0) {
 		saved_delay = bench_delay_get();
-		if (use_delay(first_delay, &delay_now))
-			return 1;
+		if (use_delay(first_delay, &delay_now)) {
+			ret = 1;
+			goto close_files;
+		}
 	}
 	describe_system(r, o);
 	if (rb) {
@@ -750,6 +759,8 @@ static int measure(struct run *r, struct run *rb, const struct options *o)
 		/* One run in two halves: the date pairs them. */
 		free(rb->date);
 		rb->date = r->date ? strdup(r->date) : NULL;
+		if (r->date && !rb->date)
+			abort();
 		rb->bench_delay_ns = o->ab_dev ? dev_bench_delay(o->ab_dev) :
 						 o->ab_delay_ns;
 	}
@@ -797,6 +808,8 @@ static int measure(struct run *r, struct run *rb, const struct options *o)
 				*p = r->points[i];
 				p->skipped = p->skipped ? strdup(p->skipped) :
 							  NULL;
+				if (r->points[i].skipped && !p->skipped)
+					abort();
 			}
 			p->warmup = calloc(o->warmup + 1, sizeof(*p->warmup));
 			p->samples = calloc(o->reps, sizeof(*p->samples));
@@ -878,6 +891,7 @@ out:
 		memory_unmap(&mems[i]);
 	free(mems);
 	free(point_mem);
+close_files:
 	if (file_fd >= 0)
 		close(file_fd);
 	if (sides[1].fd != fd)

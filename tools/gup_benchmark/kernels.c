@@ -130,20 +130,6 @@ out:
 	return err;
 }
 
-static const struct run_point *point_in_run(const struct run *r,
-					    const char *label)
-{
-	char other[128];
-	size_t i;
-
-	for (i = 0; i < r->nr_points; i++) {
-		point_label(r, &r->points[i], other, sizeof(other));
-		if (!strcmp(label, other))
-			return &r->points[i];
-	}
-	return NULL;
-}
-
 /* "64M ro" from "gup thp 64M npc=32 ro": what the columns do not say. */
 static void row_extra(struct row *row)
 {
@@ -216,7 +202,7 @@ static void fill_cell(const struct kernel *k, const char *label, bool unpin,
 	if (!c->medians)
 		abort();
 	for (b = 0; b < k->nr_boots; b++) {
-		const struct run_point *p = point_in_run(&k->boots[b], label);
+		const struct run_point *p = run_find_point(&k->boots[b], label);
 
 		if (!p)
 			continue;
@@ -424,7 +410,7 @@ static void print_metric(const struct report *rep, bool unpin,
 		t.right[k ? 3 * k + 1 : 3] = true;
 		if (!k)
 			continue;
-		table_add(&t, "change [95%% CI]");
+		table_add(&t, "change [%g%% CI]", 100 * CI_LEVEL);
 		table_add(&t, "verdict");
 		t.right[3 * k + 2] = true;
 	}

@@ -453,8 +453,7 @@ void run_print_table(const struct run *r, FILE *f)
 	}
 }
 
-static const struct run_point *find_point(const struct run *r,
-					  const char *label)
+const struct run_point *run_find_point(const struct run *r, const char *label)
 {
 	char other[128];
 	size_t i;
@@ -467,37 +466,67 @@ static const struct run_point *find_point(const struct run *r,
 	return NULL;
 }
 
-int run_compare(const struct run *base, const struct run *cur,
-		const struct compare_policy *policy, FILE *f)
+/*
+ * Whether the baseline q of p, both under label, can be judged; prints why
+ * not, or that the test cannot reach alpha with so few samples. *unpaired
+ * counts configurations whose samples cannot pair up.
+ */
+static bool comparable(const struct run_point *q, const struct run_point *p,
+		       const char *label, const struct compare_policy *policy,
+		       bool paired, int *unpaired, FILE *f)
+{
+	if (p->skipped || !q || q->skipped) {
+		fprintf(f, "%-34s %-6s %s\n", label, "-",
+			p->skipped ? "skipped now" :
+			!q ? "not in baseline" : "skipped in baseline");
+		return false;
+	}
+	if (!paired) {
+		if (mann_whitney_min_p(q->nr_samples, p->nr_samples) >=
+		    policy->alpha)
+			fprintf(f, "# %s: %zu and %zu repetitions cannot reach p < %g\n",
+				label, q->nr_samples, p->nr_samples,
+				policy->alpha);
+		return true;
+	}
+	if (p->nr_samples != q->nr_samples) {
+		fprintf(f, "%-34s %-6s not paired: %zu samples, %zu in baseline\n",
+			label, "-", p->nr_samples, q->nr_samples);
+		fprintf(stderr, "gup_benchmark: %s: %zu samples, %zu in the baseline\n",
+			label, p->nr_samples, q->nr_samples);
+		(*unpaired)++;
+		return false;
+	}
+	if (wilcoxon_min_p(p->nr_samples) >= policy->alpha)
+		fprintf(f, "# %s: %zu pairs cannot reach p < %g\n",
+			label, p->nr_samples, policy->alpha);
+	return true;
+}
+
+/*
+ * What run_compare() and run_compare_paired() share after their headers:
+ * a row per configuration of cur and metric, the count, and the number of
+ * regressions, or -EINVAL when samples could not pair up.
+ */
+static int compare_points(const struct run *base, const struct run *cur,
+			  const struct compare_policy *policy, bool paired,
+			  FILE *f)
 {
 	static const char *const metric[] = { "pin", "unpin" };
-	int slower = 0, faster = 0, compared = 0, unpin;
+	int slower = 0, faster = 0, compared = 0, unpaired = 0, unpin;
 	double *b = NULL, *c = NULL;
 	char label[128];
-	size_t i;
+	size_t i, nb, nc;
 
-	fprintf(f, "# baseline %s %s; verdict SLOWER when one-sided Mann-Whitney p < %g and median change > +%g%%\n",
-		base->release ? base->release : "?",
-		base->date ? base->date : "?", policy->alpha,
-		100 * policy->threshold);
 	fprintf(f, "%-34s %-6s %10s %10s %8s %9s  %s\n", "config", "metric",
 		"base ns/p", "now ns/p", "change", "p", "verdict");
 	for (i = 0; i < cur->nr_points; i++) {
 		const struct run_point *p = &cur->points[i], *q;
 
 		point_label(cur, p, label, sizeof(label));
-		q = find_point(base, label);
-		if (p->skipped || !q || q->skipped) {
-			fprintf(f, "%-34s %-6s %s\n", label, "-",
-				p->skipped ? "skipped now" :
-				!q ? "not in baseline" : "skipped in baseline");
+		q = run_find_point(base, label);
+		if (!comparable(q, p, label, policy, paired, &unpaired, f))
 			continue;
-		}
-		if (mann_whitney_min_p(q->nr_samples, p->nr_samples) >=
-		    policy->alpha)
-			fprintf(f, "# %s: %zu and %zu repetitions cannot reach p < %g\n",
-				label, q->nr_samples, p->nr_samples,
-				policy->alpha);
 		b = realloc(b, (q->nr_samples + 1) * sizeof(*b));
 		c = realloc(c, (p->nr_samples + 1) * sizeof(*c));
 		if (!b || !c)
@@ -505,9 +534,12 @@ int run_compare(const struct run *base, const struct run *cur,
 		for (unpin = 0; unpin < 2; unpin++) {
 			struct comparison cmp;
 
-			compare_samples(b, point_ns_per_page(q, unpin, b),
-					c, point_ns_per_page(p, unpin, c),
-					policy, &cmp);
+			nb = point_ns_per_page(q, unpin, b);
+			nc = point_ns_per_page(p, unpin, c);
+			if (paired)
+				compare_paired(b, c, nc, policy, &cmp);
+			else
+				compare_samples(b, nb, c, nc, policy, &cmp);
 			fprintf(f, "%-34s %-6s %10.1f %10.1f %+7.1f%% %9.2g  %s\n",
 				label, metric[unpin], cmp.base_median,
 				cmp.cur_median, 100 * cmp.change,
@@ -521,20 +553,24 @@ int run_compare(const struct run *base, const struct run *cur,
 	}
 	free(b);
 	free(c);
-	fprintf(f, "# %d comparisons: %d slower, %d faster\n", compared,
-		slower, faster);
-	return slower;
+	fprintf(f, "# %d %scomparisons: %d slower, %d faster\n", compared,
+		paired ? "paired " : "", slower, faster);
+	return unpaired ? -EINVAL : slower;
+}
+
+int run_compare(const struct run *base, const struct run *cur,
+		const struct compare_policy *policy, FILE *f)
+{
+	fprintf(f, "# baseline %s %s; verdict SLOWER when one-sided Mann-Whitney p < %g and median change > +%g%%\n",
+		base->release ? base->release : "?",
+		base->date ? base->date : "?", policy->alpha,
+		100 * policy->threshold);
+	return compare_points(base, cur, policy, false, f);
 }
 
 int run_compare_paired(const struct run *base, const struct run *cur,
 		       const struct compare_policy *policy, FILE *f)
 {
-	static const char *const metric[] = { "pin", "unpin" };
-	int slower = 0, faster = 0, compared = 0, unpaired = 0, unpin;
-	double *b = NULL, *c = NULL;
-	char label[128];
-	size_t i;
-
 	fprintf(f,
 		"# baseline %s %s; d = ln(now / base) pair by pair, Wilcoxon signed-rank test\n",
 		base->release ? base->release : "?",
@@ -546,54 +582,5 @@ int run_compare_paired(const struct run *base, const struct run *cur,
 	if (!base->date || !cur->date || strcmp(base->date, cur->date))
 		fprintf(f,
 			"# warning: the runs started apart; pairs hold only in an A/B run\n");
-	fprintf(f, "%-34s %-6s %10s %10s %8s %9s  %s\n", "config", "metric",
-		"base ns/p", "now ns/p", "change", "p", "verdict");
-	for (i = 0; i < cur->nr_points; i++) {
-		const struct run_point *p = &cur->points[i], *q;
-
-		point_label(cur, p, label, sizeof(label));
-		q = find_point(base, label);
-		if (p->skipped || !q || q->skipped) {
-			fprintf(f, "%-34s %-6s %s\n", label, "-",
-				p->skipped ? "skipped now" :
-				!q ? "not in baseline" : "skipped in baseline");
-			continue;
-		}
-		if (p->nr_samples != q->nr_samples) {
-			fprintf(f, "%-34s %-6s not paired: %zu samples, %zu in baseline\n",
-				label, "-", p->nr_samples, q->nr_samples);
-			fprintf(stderr, "gup_benchmark: %s: %zu samples, %zu in the baseline\n",
-				label, p->nr_samples, q->nr_samples);
-			unpaired++;
-			continue;
-		}
-		if (wilcoxon_min_p(p->nr_samples) >= policy->alpha)
-			fprintf(f, "# %s: %zu pairs cannot reach p < %g\n",
-				label, p->nr_samples, policy->alpha);
-		b = realloc(b, (q->nr_samples + 1) * sizeof(*b));
-		c = realloc(c, (p->nr_samples + 1) * sizeof(*c));
-		if (!b || !c)
-			abort();
-		for (unpin = 0; unpin < 2; unpin++) {
-			struct comparison cmp;
-
-			point_ns_per_page(q, unpin, b);
-			point_ns_per_page(p, unpin, c);
-			compare_paired(b, c, p->nr_samples, policy, &cmp);
-			fprintf(f, "%-34s %-6s %10.1f %10.1f %+7.1f%% %9.2g  %s\n",
-				label, metric[unpin], cmp.base_median,
-				cmp.cur_median, 100 * cmp.change,
-				cmp.verdict == VERDICT_FASTER ? cmp.p_faster :
-								cmp.p_slower,
-				verdict_name(cmp.verdict));
-			slower += cmp.verdict == VERDICT_SLOWER;
-			faster += cmp.verdict == VERDICT_FASTER;
-			compared++;
-		}
-	}
-	free(b);
-	free(c);
-	fprintf(f, "# %d paired comparisons: %d slower, %d faster\n", compared,
-		slower, faster);
-	return unpaired ? -EINVAL : slower;
+	return compare_points(base, cur, policy, true, f);
 }

@@ -48,6 +48,8 @@ void point_label(const struct run *r, const struct run_point *p,
 		 char *buf, size_t len);
 /* Per-page times of a point's samples; returns how many. */
 size_t point_ns_per_page(const struct run_point *p, bool unpin, double *out);
+/* The point of r whose point_label() is label, or NULL. */
+const struct run_point *run_find_point(const struct run *r, const char *label);
 
 int run_write_json(const struct run *r, const char *path);
 int run_read_json(struct run *r, const char *path);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Summaries of repeated timings and the Mann-Whitney U test that decides
- * whether one set of timings is slower than another. The test is chosen
- * because it assumes no distribution: timings under TCG are skewed by
- * occasional slow repetitions, which would dominate a t-test's mean.
+ * Summaries of repeated timings and the tests that decide whether one set
+ * of timings is slower than another: Mann-Whitney U between separate runs,
+ * Wilcoxon signed-rank with the Hodges-Lehmann estimate between paired
+ * ones. They are chosen because they assume no distribution: timings under
+ * TCG are skewed by occasional slow repetitions, which would dominate a
+ * t-test's mean. Student's t serves only the cross-kernel report, whose
+ * values are boot medians, in which those repetitions no longer weigh.
  */
 #include <float.h>
 #include <math.h>
@@ -105,9 +108,10 @@ static double mw_exact_upper(size_t na, size_t nb, size_t u_obs)
 	return p > 1 ? 1 : p;
 }
 
+/* A value to rank, and whether its rank counts in the statistic. */
 struct ranked {
 	double value;
-	int from_b;
+	bool counted;
 };
 
 static int cmp_ranked(const void *a, const void *b)
@@ -116,11 +120,36 @@ static int cmp_ranked(const void *a, const void *b)
 			  &((const struct ranked *)b)->value);
 }
 
+/*
+ * Sorts v and returns the sum of the ranks, from 1, of the counted values;
+ * a run of equal values shares their mean rank. *ties gets the sum of
+ * t^3 - t over the runs, t values long, that both tests' variances lose.
+ */
+static double counted_rank_sum(struct ranked *v, size_t n, double *ties)
+{
+	double sum = 0, t, mean_rank;
+	size_t i, j;
+
+	*ties = 0;
+	qsort(v, n, sizeof(*v), cmp_ranked);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].value == v[i].value; j++)
+			;
+		t = j - i;
+		*ties += t * t * t - t;
+		mean_rank = (i + 1 + j) / 2.0;
+		for (; i < j; i++)
+			if (v[i].counted)
+				sum += mean_rank;
+	}
+	return sum;
+}
+
 double mann_whitney_greater(const double *a, size_t na,
 			    const double *b, size_t nb)
 {
-	size_t n = na + nb, i, j;
-	double rank_sum_b = 0, ties = 0, u, mu, sigma;
+	size_t n = na + nb, i;
+	double rank_sum_b, ties, u, mu, sigma;
 	struct ranked *all;
 
 	if (!na || !nb)
@@ -129,24 +158,10 @@ double mann_whitney_greater(const double *a, size_t na,
 	if (!all)
 		abort();
 	for (i = 0; i < na; i++)
-		all[i] = (struct ranked){ a[i], 0 };
+		all[i] = (struct ranked){ a[i], false };
 	for (i = 0; i < nb; i++)
-		all[na + i] = (struct ranked){ b[i], 1 };
-	qsort(all, n, sizeof(*all), cmp_ranked);
-
-	/* Ranks from 1; a run of equal values shares their mean rank. */
-	for (i = 0; i < n; i = j) {
-		double t, mean_rank;
-
-		for (j = i + 1; j < n && all[j].value == all[i].value; j++)
-			;
-		t = j - i;
-		ties += t * t * t - t;
-		mean_rank = (i + 1 + j) / 2.0;
-		for (; i < j; i++)
-			if (all[i].from_b)
-				rank_sum_b += mean_rank;
-	}
+		all[na + i] = (struct ranked){ b[i], true };
+	rank_sum_b = counted_rank_sum(all, n, &ties);
 	free(all);
 	/* Pairs with b > a, ties counting one half. */
 	u = rank_sum_b - nb * (nb + 1) / 2.0;
@@ -338,17 +353,6 @@ void compare_samples(const double *base, size_t nb,
  * other.
  */
 
-struct signed_rank {
-	double abs;
-	int positive;
-};
-
-static int cmp_signed_rank(const void *a, const void *b)
-{
-	return cmp_double(&((const struct signed_rank *)a)->abs,
-			  &((const struct signed_rank *)b)->abs);
-}
-
 /*
  * P(W+ >= w_obs) when each of the ranks 1..n is counted in W+ with
  * probability one half, independently: adding rank r either leaves a sum
@@ -376,33 +380,22 @@ static double wsr_exact_upper(size_t n, size_t w_obs)
 
 double wilcoxon_greater(const double *d, size_t n)
 {
-	double w_plus = 0, ties = 0, mu, sigma;
-	struct signed_rank *v;
-	size_t m = 0, i, j;
+	double w_plus, ties, mu, sigma;
+	struct ranked *v;
+	size_t m = 0, i;
 
 	v = malloc((n + 1) * sizeof(*v));
 	if (!v)
 		abort();
+	/* Ranked by size, counted when positive. */
 	for (i = 0; i < n; i++)
 		if (d[i] != 0 && !isnan(d[i]))
-			v[m++] = (struct signed_rank){ fabs(d[i]), d[i] > 0 };
+			v[m++] = (struct ranked){ fabs(d[i]), d[i] > 0 };
 	if (!m) {
 		free(v);
 		return 1;
 	}
-	qsort(v, m, sizeof(*v), cmp_signed_rank);
-	for (i = 0; i < m; i = j) {
-		double t, mean_rank;
-
-		for (j = i + 1; j < m && v[j].abs == v[i].abs; j++)
-			;
-		t = j - i;
-		ties += t * t * t - t;
-		mean_rank = (i + 1 + j) / 2.0;
-		for (; i < j; i++)
-			if (v[i].positive)
-				w_plus += mean_rank;
-	}
+	w_plus = counted_rank_sum(v, m, &ties);
 	free(v);
 
 	if (ties == 0 && m <= WSR_EXACT_MAX)
