@@ -147,20 +147,29 @@ expect_status 2 "B is a delay or a device" \
 expect_status 2 "--from takes no --ab-delay-ns" \
 	"$bin" --from "$data/paired-base.json" --ab-delay-ns 4
 
-if command -v gnuplot >/dev/null; then
-	expect_status 0 "plot from json" \
-		"$bin" --from "$data/base.json" --plot "$tmp/plot.svg"
-	if grep -q '<svg' "$tmp/plot.svg" 2>/dev/null; then
-		echo "ok plot is an svg"
+# expect_plot NAME SVG COMMAND...: COMMAND --plot SVG exits 0 and draws an
+# SVG, when gnuplot is installed; a skip otherwise.
+expect_plot()
+{
+	local name=$1 svg=$2
+
+	shift 2
+	if ! command -v gnuplot >/dev/null; then
+		echo "ok $name # SKIP gnuplot not installed"
+		skipped=$((skipped + 1))
+		return
+	fi
+	expect_status 0 "$name" "$@" --plot "$svg"
+	if grep -q '<svg' "$svg" 2>/dev/null; then
+		echo "ok $name is an svg"
 		passed=$((passed + 1))
 	else
-		echo "not ok plot is an svg"
+		echo "not ok $name is an svg"
 		failed=$((failed + 1))
 	fi
-else
-	echo "ok plot from json # SKIP gnuplot not installed"
-	skipped=$((skipped + 1))
-fi
+}
+
+expect_plot "plot" "$tmp/plot.svg" "$bin" --from "$data/base.json"
 expect_status 1 "plot from json without gnuplot fails" \
 	env PATH=/nonexistent "$bin" --from "$data/base.json" \
 	--plot "$tmp/none.svg"
@@ -206,20 +215,7 @@ expect_cells "across: 16.7% is the same under a 25% threshold" \
 	"pin ns/page" \
 	"gup_fast|4k|1|600.0 (3.4%)|700.0 (2.9%)|+16.7% [+12.6%, +20.9%]|same"
 
-if command -v gnuplot >/dev/null; then
-	expect_status 0 "across: plot" \
-		"$bin" --across "$across" --plot "$tmp/across.svg"
-	if grep -q '<svg' "$tmp/across.svg" 2>/dev/null; then
-		echo "ok across: plot is an svg"
-		passed=$((passed + 1))
-	else
-		echo "not ok across: plot is an svg"
-		failed=$((failed + 1))
-	fi
-else
-	echo "ok across: plot # SKIP gnuplot not installed"
-	skipped=$((skipped + 1))
-fi
+expect_plot "across: plot" "$tmp/across.svg" "$bin" --across "$across"
 expect_status 1 "across: plot without gnuplot fails after the report" \
 	env PATH=/nonexistent "$bin" --across "$across" --plot "$tmp/none.svg"
 expect_output "across: the report is there all the same" '^\| gup_fast .* SLOWER '
