@@ -59,6 +59,16 @@ die()
 }
 
 passed=0 failed=0 skipped=0
+# One line per failure counted, for the digest above the closing line.
+failures=()
+
+# fail_one WHAT: one failure that no log counts, said now and in the digest.
+fail_one()
+{
+	echo "# run_tests: $1"
+	failures+=("$1")
+	failed=$((failed + 1))
+}
 
 # count LOG NAME: add the "# NAME: pass=P fail=F skip=S" line of LOG to the
 # totals; without one, the stage died early: one failure.
@@ -72,9 +82,10 @@ count()
 		passed=$((passed + BASH_REMATCH[1]))
 		failed=$((failed + BASH_REMATCH[2]))
 		skipped=$((skipped + BASH_REMATCH[3]))
+		((BASH_REMATCH[2] == 0)) ||
+			failures+=("$2: ${BASH_REMATCH[2]} failed (${1#"$top"/})")
 	else
-		printf '# %s did not finish: counted as one failure\n' "$2"
-		failed=$((failed + 1))
+		fail_one "$2 did not finish: counted as one failure (${1#"$top"/})"
 	fi
 }
 
@@ -116,17 +127,34 @@ checkpatch_test()
 		grep -E -A 3 '^(ERROR|WARNING|CHECK):|^total:' <<<"$out" |
 			sed 's/^/# /'
 		echo "not ok 1 checkpatch --strict clean"
+		failures+=("checkpatch --strict")
 		failed=$((failed + 1))
 	fi
+}
+
+# digest: what failed, where a reader of the output's last lines finds
+# it: each failure counted, and the failing results in the logs.
+digest()
+{
+	local f
+
+	((failed)) || return 0
+	echo "# run_tests: what failed:"
+	for f in "${failures[@]}"; do
+		echo "#   $f"
+	done
+	(cd "$logs" &&
+	 grep -rE --binary-files=without-match '^[# ]*not ok [0-9]+ ' .) |
+		sed 's|^\./||; s/:[# ]*/: /; s/^/#   /' | head -n 60
 }
 
 # A run in which nothing passed proves nothing: it fails.
 closing_line()
 {
 	if ((passed == 0 && failed == 0)); then
-		echo "# run_tests: nothing passed: counted as one failure"
-		failed=1
+		fail_one "nothing passed: counted as one failure"
 	fi
+	digest
 	printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 	((failed == 0))
 }
@@ -141,6 +169,7 @@ judge_klog()
 	if [[ ! -s $klog ]]; then
 		echo "not ok 1 $name: kernel log clean"
 		echo "# no kernel log was captured"
+		failures+=("$name: no kernel log")
 		failed=$((failed + 1))
 	elif klog_scan "$klog" "# " >"$klog.bad"; then
 		echo "ok 1 $name: kernel log clean"
@@ -148,6 +177,7 @@ judge_klog()
 	else
 		echo "not ok 1 $name: kernel log clean"
 		cat "$klog.bad"
+		failures+=("$name: kernel log: $(sed -n '1s/^# //p' "$klog.bad")")
 		failed=$((failed + 1))
 	fi
 }
@@ -235,6 +265,7 @@ run_vm()
 
 	# The patched tree's mm selftests, as make kselftest runs them: the
 	# ksft_ wrappers of upstream's gup_test category and of gup_pin.
+	# shellcheck disable=SC2016 # expanded by the guest's shell
 	"$VM_DIR/run" "${vm_args[@]}" --klog "$log/klog-series" \
 		--add "$series" -- sh -c 'cd "$1" &&
 		./run_kselftest.sh -t mm:ksft_gup_test.sh
@@ -357,6 +388,7 @@ count_inner()
 		f=1
 	fi
 	echo "# $name: pass=$p fail=$f skip=$s"
+	((f == 0)) || failures+=("$name: $f failed (${log#"$top"/})")
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
@@ -463,8 +495,7 @@ series_build()
 
 build_failed()
 {
-	echo "# run_tests: $1: the module does not build"
-	failed=$((failed + 1))
+	fail_one "$1: the module does not build"
 }
 
 # cross_kernel NAME...: gup_benchmark's cross-kernel run in its short form
@@ -550,14 +581,12 @@ run_target()
 	fi
 	mkdir -p "$peers"
 	if [[ -n $t_src ]] && ! "$top/tools/build-peers" "$t_src" "$peers"; then
-		echo "# run_tests: $name: upstream's peer tests do not build"
-		failed=$((failed + 1))
+		fail_one "$name: upstream's peer tests do not build"
 	fi
 	if [[ -z $t_src ]]; then
 		ksft=""
 	elif ! build_kselftest "$t_src" "$ksft" "$t_kdir"; then
-		echo "# run_tests: $name: the kselftest target does not build in $t_src"
-		failed=$((failed + 1))
+		fail_one "$name: the kselftest target does not build in $t_src"
 		ksft=""
 	fi
 	# The mm patch series, on a mainline tree, for make check.
@@ -652,8 +681,7 @@ main()
 	((!runner_tests)) || make_args+=(plant-warn)
 	mkdir -p "$logs"
 	if ! make -C "$top" "${make_args[@]}"; then
-		echo "# run_tests: the build failed"
-		failed=$((failed + 1))
+		fail_one "the build failed"
 		closing_line
 		exit 1
 	fi
