@@ -343,8 +343,9 @@ test_guest_timeout()
 	rc=$(guest "$tmp/out" "$tmp/err" --timeout 10 -- sleep 1000)
 	elapsed=$((SECONDS - start))
 	expect "guest: --timeout 10 on sleep 1000 exits 124" '[[ $rc -eq 124 ]]'
-	expect "guest: timeout reported in one line within 20 s" \
-		'[[ $(<"$tmp/err") == "vm: timed out after 10 s" && $elapsed -lt 20 ]]'
+	# Well before the sleep's end, however long the set-up took here.
+	expect "guest: timeout reported in one line, long before the sleep's end" \
+		'[[ $(<"$tmp/err") == "vm: timed out after 10 s" && $elapsed -lt 500 ]]'
 }
 
 test_guest_warn()
@@ -416,15 +417,16 @@ test_guest_no_boot()
 }
 
 # A guest whose init has not said "booted" in time is booted once more,
-# and a second miss is a failure that says so (0 s: neither can make it).
+# and a second miss is a failure that says so (0 s: neither can make it),
+# at once, not at --timeout: well under it, however long the set-up takes.
 test_guest_boot_retry()
 {
 	local rc start
 
 	start=$SECONDS
-	rc=$(guest "$tmp/out" "$tmp/err" --boot-timeout 0 -- true)
+	rc=$(guest "$tmp/out" "$tmp/err" --boot-timeout 0 --timeout 600 -- true)
 	expect "guest: init not started in time, twice, fails the run" \
-		'[[ $rc -eq 125 && $((SECONDS - start)) -lt 30 ]]'
+		'[[ $rc -eq 125 && $((SECONDS - start)) -lt 300 ]]'
 	check "guest: a late boot is tried once more" \
 		grep -q '^vm: init did not start in 0 s (last: .*); booting again$' \
 		"$tmp/err"
