@@ -288,34 +288,28 @@ run_vm()
 # building it into the cache.
 resolve_target()
 {
-	local dir src out args=()
+	local dir
 
 	t_kdir="" t_kernel="" t_modules="" t_about="" t_src="" t_git=""
 	case $1 in
 	debian-*)
-		dir=$("$VM_DIR/fetch-kernel" "${1#debian-}") ||
+		t_kdir=$(kernel_kdir "$1") ||
 			die "cannot fetch Debian's ${1#debian-} kernel"
-		t_kdir=$dir/build
+		dir=${t_kdir%/build}
 		t_src=$("$VM_DIR/fetch-source" --debian "${1#debian-}") ||
 			die "cannot fetch linux-source-${1#debian-}"
 		t_about="Debian $(<"$dir/version"), release ${dir##*/}"
 		;;
 	mainline | mainline-debug)
-		[[ -z $mainline ]] || args+=(--version "$mainline")
-		src=$("$VM_DIR/fetch-source" "${args[@]}") ||
+		# main() exported GUP_KSRC_VERSION: fetch-source's version.
+		t_src=$("$VM_DIR/fetch-source") ||
 			die "cannot fetch a mainline source"
-		args=()
-		[[ $1 != mainline-debug ]] || args+=(--debug)
-		out=$("$VM_DIR/build-kernel" "${args[@]}" "$src") ||
-			die "cannot build $src"
-		t_kdir=$out t_src=$src
+		t_kdir=$(kernel_kdir "$1") || die "cannot build $t_src"
 		if ((check)); then
-			args=()
-			[[ -z $mainline ]] || args+=(--version "$mainline")
-			t_git=$("$VM_DIR/fetch-source" "${args[@]}" --git) ||
-				die "cannot make a git tree of $src"
+			t_git=$("$VM_DIR/fetch-source" --git) ||
+				die "cannot make a git tree of $t_src"
 		fi
-		t_about="$(<"$src/SOURCE_VERSION"), release $(kernel_release_of_kdir "$out"), built in $out"
+		t_about="$(<"$t_src/SOURCE_VERSION"), release $(kernel_release_of_kdir "$t_kdir"), built in $t_kdir"
 		;;
 	custom)
 		t_kdir=$kdir t_kernel=$kernel t_modules=$modules
@@ -640,7 +634,6 @@ main()
 		shift
 	done
 	export GUP_KSRC_VERSION=${mainline:-${GUP_KSRC_VERSION:-}}
-	mainline=$GUP_KSRC_VERSION
 
 	[[ $(id -u) -eq 0 ]] ||
 		die "not root: the suite installs packages and loads modules"

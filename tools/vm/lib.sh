@@ -100,6 +100,44 @@ is_pvh_vmlinux()
 		readelf -n "$1" 2>/dev/null | grep -q -E 'Xen[[:space:]]+0x[0-9a-f]+[[:space:]].*(0x0*12\)|PHYS32_ENTRY)'
 }
 
+# kernel_kdir NAME: print the build directory of kernel NAME, fetched or
+# built into the cache first:
+#   debian-6.1, debian-6.12 (or 6.1, 6.12)  Debian's binary kernels
+#   source-6.1, source-6.12  Debian's linux-source of that release, built
+#                            with the guest's config
+#   mainline                 the newest linux-source-X.Y of sid/experimental
+#                            (GUP_KSRC_VERSION: that X.Y)
+#   X.Y                      linux-source-X.Y
+# and mainline-debug, X.Y-debug: built with the debug fragment.
+kernel_kdir()
+{
+	local name=$1 src debug=() version=()
+
+	case $name in
+	debian-*) name=${name#debian-} ;;
+	esac
+	if [[ $name == *-debug ]]; then
+		debug=(--debug)
+		name=${name%-debug}
+	fi
+	case $name in
+	6.1 | 6.12)
+		[[ ${#debug[@]} -eq 0 ]] ||
+			{ echo "$1: Debian's kernels have no debug build" >&2; return 1; }
+		src=$("$VM_DIR/fetch-kernel" "$name") && echo "$src/build"
+		return
+		;;
+	source-6.1 | source-6.12)
+		version=(--debian "${name#source-}")
+		;;
+	mainline) ;;
+	[0-9]*.[0-9]*) version=(--version "$name") ;;
+	*) echo "$1: unknown kernel" >&2; return 1 ;;
+	esac
+	src=$("$VM_DIR/fetch-source" "${version[@]}") &&
+		"$VM_DIR/build-kernel" "${debug[@]}" "$src"
+}
+
 # kernel_release_of_kdir KDIR: the release KDIR builds modules for. Debian's
 # headers put the upstream version in kernel.release; utsrelease.h is right
 # in both kinds of tree.
