@@ -133,7 +133,7 @@ checkpatch_test()
 }
 
 # digest: what failed, where a reader of the output's last lines finds
-# it: each failure counted, and the failing results in the logs.
+# it: each failure counted, and the failing results in this run's logs.
 digest()
 {
 	local f
@@ -143,8 +143,9 @@ digest()
 	for f in "${failures[@]}"; do
 		echo "#   $f"
 	done
-	(cd "$logs" &&
-	 grep -rE --binary-files=without-match '^[# ]*not ok [0-9]+ ' .) |
+	[[ -f $logs/.started ]] || return 0
+	(cd "$logs" && find . -type f -newer .started -exec \
+	 grep -HE --binary-files=without-match '^[# ]*not ok [0-9]+ ' {} +) |
 		sed 's|^\./||; s/:[# ]*/: /; s/^/#   /' | head -n 60
 }
 
@@ -673,6 +674,8 @@ main()
 	"$top/tools/deps.sh" "${deps[@]}"
 	((!runner_tests)) || make_args+=(plant-warn)
 	mkdir -p "$logs"
+	# What this run writes into the logs is newer (see digest()).
+	touch "$logs/.started"
 	if ! make -C "$top" "${make_args[@]}"; then
 		fail_one "the build failed"
 		closing_line
