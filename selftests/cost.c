@@ -267,6 +267,37 @@ TEST_F(cost, batched_cheaper_than_single)
 }
 
 /*
+ * One round of REPS repetitions: a baseline, the run slowed by delay ns per
+ * page, a second baseline. A run right after the delayed one measures a
+ * few percent slower (seen: +1 to +4%, once +12.6%, p < 0.01); the two
+ * baselines take turns at that place, so that the A/A comparison is not
+ * of places. Returns 0 or -errno.
+ */
+static int delayed_round(int fd, const struct cost_config *c, long delay,
+			 double *base, double *slow, double *again)
+{
+	int rep, err;
+
+	for (rep = 0; rep < REPS; rep++) {
+		double *before = rep % 2 ? &again[rep] : &base[rep];
+		double *after = rep % 2 ? &base[rep] : &again[rep];
+
+		err = bench_pin_ns(fd, c, before);
+		if (!err)
+			err = bench_delay_set(delay);
+		if (!err)
+			err = bench_pin_ns(fd, c, &slow[rep]);
+		if (!err)
+			err = bench_delay_set(0);
+		if (!err)
+			err = bench_pin_ns(fd, c, after);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
  * bench_delay_ns adds INJECTED_SLOWDOWN of the median per page inside the
  * timed region. The baseline, the slowed run and a second baseline take
  * turns, so that drift cannot fake or mask the difference, and are judged
@@ -277,6 +308,13 @@ TEST_F(cost, batched_cheaper_than_single)
  * adds well under 1 ns per page. ndelay() is calibrated by the guest and
  * only roughly right under TCG (seen: 10% asked, +9.5% to +15.8%
  * measured).
+ *
+ * An A/A comparison is flagged at the test's own rate, COMPARE_ALPHA, and
+ * more often when bursts of interference fall unevenly (seen on 6.12, with
+ * spreads over 50%: A/A +7.2%, p=0.001). A flagged A/A is therefore
+ * measured again, in a round of its own, and fails only if that one is
+ * flagged too: about COMPARE_ALPHA squared when the two rounds' noise is
+ * independent, while a comparison that flags anything fails every time.
  */
 TEST_F(cost, compare_flags_injected_delay_only)
 {
@@ -304,21 +342,7 @@ TEST_F(cost, compare_flags_injected_delay_only)
 	delay = lround(INJECTED_SLOWDOWN * s.median);
 	ASSERT_LT(0, delay);
 
-	/*
-	 * A run right after the delayed one measures a few percent slower
-	 * (seen: +1 to +4%, once +12.6%, p < 0.01). The two baselines take
-	 * turns at that place, so that the A/A comparison is not of places.
-	 */
-	for (rep = 0; rep < REPS; rep++) {
-		double *before = rep % 2 ? &again[rep] : &base[rep];
-		double *after = rep % 2 ? &base[rep] : &again[rep];
-
-		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, before));
-		ASSERT_EQ(0, bench_delay_set(delay));
-		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, &slow[rep]));
-		ASSERT_EQ(0, bench_delay_set(0));
-		ASSERT_EQ(0, bench_pin_ns(self->fd, &c, after));
-	}
+	ASSERT_EQ(0, delayed_round(self->fd, &c, delay, base, slow, again));
 	compare_paired(base, slow, REPS, &policy, &slowed);
 	compare_paired(base, again, REPS, &policy, &same);
 	report("delay %ld ns/page: %+.1f%% p=%.2g %s; A/A %+.1f%% p=%.2g %s\n",
@@ -330,6 +354,14 @@ TEST_F(cost, compare_flags_injected_delay_only)
 		 delay, 100 * INJECTED_SLOWDOWN, 100 * slowed.change,
 		 slowed.p_slower, verdict_name(slowed.verdict));
 	cost_bound(_metadata, slowed.verdict == VERDICT_SLOWER, what);
+	if (same.verdict == VERDICT_SLOWER) {
+		ASSERT_EQ(0, delayed_round(self->fd, &c, delay, base, slow,
+					   again));
+		compare_paired(base, again, REPS, &policy, &same);
+		report("A/A flagged: measured again: %+.1f%% p=%.2g %s\n",
+		       100 * same.change, same.p_slower,
+		       verdict_name(same.verdict));
+	}
 	snprintf(what, sizeof(what),
 		 "A/A comparison %+.1f%%, p=%.2g, %s, must not be flagged",
 		 100 * same.change, same.p_slower, verdict_name(same.verdict));
