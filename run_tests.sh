@@ -488,11 +488,6 @@ series_build()
 	echo "# series: pass=$s_pass fail=$s_fail skip=$s_skip"
 }
 
-build_failed()
-{
-	fail_one "$1: the module does not build"
-}
-
 # cross_kernel NAME...: gup_benchmark's cross-kernel run in its short form
 # (vm-benchmark --quick: pup_fast at 512 pages per call on each page type,
 # 5 repetitions, two boots of each kernel, interleaved) on kernels this run
@@ -571,7 +566,7 @@ run_target()
 	modout=$top/build/k/$name
 	[[ $mode != native ]] || modout=$top/module
 	if ! make -s -C "$top" module KDIR="$t_kdir" MODOUT="$modout"; then
-		build_failed "$name"
+		fail_one "$name: the module does not build"
 		return
 	fi
 	mkdir -p "$peers"
