@@ -4,6 +4,8 @@
 #                  build/bin; upstream's gup_test, unmodified, in build/upstream
 # make check       the VM runner's own tests and the whole suite on every
 #                  kernel of the matrix (./run_tests.sh --check)
+# make mutants     the module mutation check, every mutant on every kernel
+#                  of the matrix (./run_tests.sh --mutants)
 # make install     kselftest-style tree in INSTALL_PATH (default build/install)
 # make checkpatch  checkpatch --strict on the module and the selftests
 # make kselftest-target KSRC=<kernel tree>
@@ -128,6 +130,9 @@ $(BUILD):
 check:
 	./run_tests.sh --check$(if $(filter command line environment,$(origin KDIR)), --kdir $(KDIR))
 
+mutants:
+	./run_tests.sh --mutants$(if $(filter command line environment,$(origin KDIR)), --kdir $(KDIR))
+
 install: all
 	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \
 	for prog in $$(cat $(BUILD)/bin/tests.list); do \
@@ -164,5 +169,5 @@ clean:
 	cd module && rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order \
 		Module.symvers kbuild.log
 
-.PHONY: all module selftests benchmark upstream plant-warn check install \
+.PHONY: all module selftests benchmark upstream plant-warn check mutants install \
 	checkpatch kselftest-target patches clean

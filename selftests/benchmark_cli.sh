@@ -12,11 +12,11 @@ tmp=${TMPDIR:-/tmp}/benchmark_cli.$$
 # shellcheck source=selftests/ktap_lib.sh
 . "$here/ktap_lib.sh"
 
-# result ok|skip|fail NAME [REASON]: a failure shows the command's output.
-result()
+# fail NAME REASON: a failure, with the command's output.
+fail()
 {
-	[ "$1" != fail ] || sed 's/^/# /' "$tmp/out"
-	ktap_result "$@"
+	sed 's/^/# /' "$tmp/out"
+	ktap_test_fail "$1" "$2"
 }
 
 # check NAME WANT_STATUS CMD...: CMD's output is left in $tmp/out.
@@ -27,7 +27,7 @@ check()
 	"$@" >"$tmp/out" 2>&1
 	got=$?
 	if [ "$got" -ne "$want" ]; then
-		result fail "$name" "exit status $got, expected $want"
+		fail "$name" "exit status $got, expected $want"
 		return 1
 	fi
 }
@@ -39,8 +39,8 @@ vmstat()
 }
 
 tests="upstream_lines ns_json compare_self node_placed node_missing no_pin_left"
-echo "TAP version 13"
-echo "1..6"
+ktap_print_header
+ktap_set_plan 6
 why=""
 [ -x "$bin" ] || why="no gup_benchmark at $bin"
 # In the suite's own guest (GUP_VM=1) the device is a given: no skip.
@@ -49,10 +49,9 @@ why=""
 [ -n "$why" ] || [ "$(id -u)" -eq 0 ] || why="needs root"
 if [ -n "$why" ]; then
 	for t in $tests; do
-		ktap_result skip "$t" "$why"
+		ktap_test_skip "$t" "$why"
 	done
-	ktap_totals
-	exit
+	ktap_finished
 fi
 mkdir -p "$tmp"
 acquired=$(vmstat nr_foll_pin_acquired)
@@ -61,9 +60,9 @@ released=$(vmstat nr_foll_pin_released)
 if check upstream_lines 0 "$bin" -a -m 8 -r 2; then
 	if [ "$(grep -cE '^PIN_FAST_BENCHMARK: Time: get:[0-9]+ put:[0-9]+ us$' \
 		"$tmp/out")" -eq 2 ]; then
-		result ok upstream_lines
+		ktap_test_pass upstream_lines
 	else
-		result fail upstream_lines "not two upstream result lines"
+		fail upstream_lines "not two upstream result lines"
 	fi
 fi
 
@@ -71,9 +70,9 @@ if check ns_json 0 "$bin" --api gup_fast,pup_fast --type 4k,thp \
 	--size 4M --npc 32 --reps 3 --warmup 1 --json "$tmp/run.json"; then
 	if grep -q '"schema": "gup_benchmark/1"' "$tmp/run.json" &&
 	   [ "$(grep -c '"api":' "$tmp/run.json")" -eq 4 ]; then
-		result ok ns_json
+		ktap_test_pass ns_json
 	else
-		result fail ns_json "JSON lacks the schema or its 4 results"
+		fail ns_json "JSON lacks the schema or its 4 results"
 	fi
 fi
 
@@ -81,9 +80,9 @@ fi
 if check compare_self 0 "$bin" --from "$tmp/run.json" \
 	--compare "$tmp/run.json"; then
 	if grep -q '0 slower' "$tmp/out"; then
-		result ok compare_self
+		ktap_test_pass compare_self
 	else
-		result fail compare_self "no '0 slower' verdict"
+		fail compare_self "no '0 slower' verdict"
 	fi
 fi
 
@@ -95,25 +94,25 @@ if check node_placed 0 "$bin" --api pup_fast --size 2M --reps 2 \
 	--warmup 1 --node "$node" --json "$tmp/node.json"; then
 	if grep -A 1 '"node_pages"' "$tmp/node.json" |
 	   grep -q "\"$node\": 512"; then
-		result ok node_placed
+		ktap_test_pass node_placed
 	else
-		result fail node_placed "512 pages were not all on node $node"
+		fail node_placed "512 pages were not all on node $node"
 	fi
 fi
 
 # A node that does not exist measures nothing, and says so.
 if check node_missing 1 "$bin" --api pup_fast --size 2M --reps 2 \
 	--node "$(($# + 7))"; then
-	result ok node_missing
+	ktap_test_pass node_missing
 fi
 
 if [ $(($(vmstat nr_foll_pin_acquired) - acquired)) -eq \
      $(($(vmstat nr_foll_pin_released) - released)) ]; then
-	result ok no_pin_left
+	ktap_test_pass no_pin_left
 else
 	: >"$tmp/out"
-	result fail no_pin_left "nr_foll_pin_acquired and _released differ"
+	fail no_pin_left "nr_foll_pin_acquired and _released differ"
 fi
 
 rm -rf "$tmp"
-ktap_totals
+ktap_finished

@@ -17,8 +17,8 @@ here=$(dirname "$0")
 jobs=$here/fio
 CASES="engines probe read_shared uring_fixed uring_plain libaio"
 
-echo "TAP version 13"
-echo "1..6"
+ktap_print_header
+ktap_set_plan 6
 
 why=""
 [ "$(id -u)" -eq 0 ] || why="needs root"
@@ -34,13 +34,12 @@ if [ -n "$why" ]; then
 	# construction: their absence is a failure there.
 	for t in $CASES; do
 		if [ "$GUP_VM" = 1 ]; then
-			ktap_result fail "$t" "$why"
+			ktap_test_fail "$t" "$why"
 		else
-			ktap_result skip "$t" "$why"
+			ktap_test_skip "$t" "$why"
 		fi
 	done
-	ktap_totals
-	exit
+	ktap_finished
 fi
 
 GUP_FIO_DIR=$(mktemp -d "$GUP_TEST_FS_DIR/gup_fio.XXXXXX")
@@ -84,9 +83,9 @@ job_ok()
 
 if fio --enghelp | grep -qx '[[:space:]]*io_uring' &&
    fio --enghelp | grep -qx '[[:space:]]*libaio'; then
-	ktap_result ok engines
+	ktap_test_pass engines
 else
-	ktap_result fail engines "fio has no io_uring or no libaio engine"
+	ktap_test_fail engines "fio has no io_uring or no libaio engine"
 fi
 
 # The data file, then one page read: 0 or 1 pins per page of direct I/O.
@@ -95,10 +94,10 @@ run_job probe
 per_page=$acq
 if job_ok probe psync && [ "$acq" = "$rel" ] &&
    { [ "$acq" -eq 0 ] || [ "$acq" -eq 1 ]; }; then
-	ktap_result ok probe
+	ktap_test_pass probe
 	echo "# direct I/O takes $per_page pin(s) per page"
 else
-	ktap_result fail probe "one page read: acquired $acq, released $rel"
+	ktap_test_fail probe "one page read: acquired $acq, released $rel"
 	per_page=-1
 fi
 
@@ -109,9 +108,9 @@ sync
 run_job read_shared
 want=$((256 * per_page))
 if ! job_ok read_shared psync; then
-	ktap_result fail read_shared "the verified read job failed"
+	ktap_test_fail read_shared "the verified read job failed"
 elif [ "$acq" -ne "$want" ] || [ "$rel" -ne "$acq" ]; then
-	ktap_result fail read_shared "pins: want $want, acquired $acq, released $rel"
+	ktap_test_fail read_shared "pins: want $want, acquired $acq, released $rel"
 else
 	# The disk wrote the last block into the buffer file's pages; only
 	# if that dirtied them does it survive writeback and eviction.
@@ -119,20 +118,20 @@ else
 	echo 3 >/proc/sys/vm/drop_caches
 	if dd if="$GUP_FIO_DIR/fio.data" bs=64k skip=15 count=1 2>/dev/null |
 	   cmp -s -n 65536 - "$GUP_FIO_DIR/fio.buf"; then
-		ktap_result ok read_shared
+		ktap_test_pass read_shared
 	else
-		ktap_result fail read_shared "the buffer file lost the data read into it"
+		ktap_test_fail read_shared "the buffer file lost the data read into it"
 	fi
 fi
 
 run_job uring_fixed
 if ! job_ok uring_fixed io_uring; then
-	ktap_result fail uring_fixed "the io_uring job failed"
+	ktap_test_fail uring_fixed "the io_uring job failed"
 elif [ "$acq" -ne 4 ] || [ "$rel" -ne 4 ]; then
 	why="pins: want 4 (the registered buffers), acquired $acq, released $rel"
-	ktap_result fail uring_fixed "$why"
+	ktap_test_fail uring_fixed "$why"
 else
-	ktap_result ok uring_fixed
+	ktap_test_pass uring_fixed
 fi
 
 for job in uring_plain libaio; do
@@ -141,11 +140,11 @@ for job in uring_plain libaio; do
 	run_job "$job"
 	want=$((64 * per_page))
 	if ! job_ok "$job" "$engine"; then
-		ktap_result fail "$job" "the $engine job failed"
+		ktap_test_fail "$job" "the $engine job failed"
 	elif [ "$acq" -ne "$want" ] || [ "$rel" -ne "$acq" ]; then
-		ktap_result fail "$job" "pins: want $want, acquired $acq, released $rel"
+		ktap_test_fail "$job" "pins: want $want, acquired $acq, released $rel"
 	else
-		ktap_result ok "$job"
+		ktap_test_pass "$job"
 	fi
 done
-ktap_totals
+ktap_finished

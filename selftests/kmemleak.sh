@@ -14,29 +14,28 @@ kmemleak=/sys/kernel/debug/kmemleak
 
 if [ ! -w "$kmemleak" ]; then
 	[ "${1:-}" = clear ] && exit 0
-	echo "TAP version 13"
-	echo "1..1"
+	ktap_print_header
+	ktap_set_plan 1
 	why="no $kmemleak: kernel without CONFIG_DEBUG_KMEMLEAK, or not root"
-	ktap_result skip kmemleak_clean "$why"
-	ktap_totals
-	exit
+	ktap_test_skip kmemleak_clean "$why"
+	ktap_finished
 fi
 if [ "${1:-}" = clear ]; then
 	echo clear >"$kmemleak"
 	exit
 fi
 
-echo "TAP version 13"
-echo "1..1"
+ktap_print_header
+ktap_set_plan 1
 # kmemleak reports an object only once it is 5 s old and was found
 # unreferenced: let the suite's last objects age, then scan.
 sleep 6
 echo scan >"$kmemleak"
 report=$(cat "$kmemleak")
 if [ -z "$report" ]; then
-	ktap_result ok kmemleak_clean
+	ktap_test_pass kmemleak_clean
 else
 	printf '%s\n' "$report" | sed 's/^/# /'
-	ktap_result fail kmemleak_clean "kmemleak found leaks (above)"
+	ktap_test_fail kmemleak_clean "kmemleak found leaks (above)"
 fi
-ktap_totals
+ktap_finished

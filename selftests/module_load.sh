@@ -16,8 +16,8 @@ debugfs=/sys/kernel/debug
 # shellcheck source=selftests/ktap_lib.sh
 . "$here/ktap_lib.sh"
 
-echo "TAP version 13"
-echo "1..3"
+ktap_print_header
+ktap_set_plan 3
 
 why=""
 [ "$(id -u)" -eq 0 ] || why="loading modules needs root"
@@ -28,10 +28,9 @@ if [ -z "$why" ] && [ -d /sys/module/gup_test ] && ! rmmod gup_test; then
 fi
 if [ -n "$why" ]; then
 	for t in shadow_refused name_param default_name; do
-		ktap_result skip "$t" "$why"
+		ktap_test_skip "$t" "$why"
 	done
-	ktap_totals
-	exit
+	ktap_finished
 fi
 
 # With the module unloaded, a gup_test file is the kernel's own.
@@ -43,34 +42,34 @@ taken=$(find "$debugfs" -mindepth 1 -maxdepth 1 | head -n 1)
 taken=${taken##*/}
 if insmod "$ko" name="$taken" 2>/dev/null; then
 	rmmod gup_test
-	ktap_result fail shadow_refused "loaded over existing $debugfs/$taken"
+	ktap_test_fail shadow_refused "loaded over existing $debugfs/$taken"
 elif dmesg | tail -n 5 | grep -q "$debugfs/$taken exists.*name="; then
-	ktap_result ok shadow_refused
+	ktap_test_pass shadow_refused
 else
-	ktap_result fail shadow_refused "refused without saying why in dmesg"
+	ktap_test_fail shadow_refused "refused without saying why in dmesg"
 fi
 
 if ! insmod "$ko" name=gup_test_alt; then
-	ktap_result fail name_param "insmod name=gup_test_alt failed"
+	ktap_test_fail name_param "insmod name=gup_test_alt failed"
 elif [ "$(stat -c %a "$debugfs/gup_test_alt" 2>/dev/null)" != 600 ] ||
      [ "$(cat /sys/module/gup_test/parameters/name)" != gup_test_alt ] ||
      { [ -z "$builtin" ] && [ -e "$debugfs/gup_test" ]; }; then
-	ktap_result fail name_param "not at $debugfs/gup_test_alt with mode 0600"
+	ktap_test_fail name_param "not at $debugfs/gup_test_alt with mode 0600"
 	rmmod gup_test
 elif ! rmmod gup_test || [ -e "$debugfs/gup_test_alt" ]; then
-	ktap_result fail name_param "rmmod left $debugfs/gup_test_alt behind"
+	ktap_test_fail name_param "rmmod left $debugfs/gup_test_alt behind"
 else
-	ktap_result ok name_param
+	ktap_test_pass name_param
 fi
 
 want=gup_test
 [ -z "$builtin" ] || want=gup_test_pin
 if ! insmod "$ko"; then
-	ktap_result fail default_name "insmod without name= failed"
+	ktap_test_fail default_name "insmod without name= failed"
 elif [ "$(cat /sys/module/gup_test/parameters/name)" != "$want" ] ||
      [ ! -e "$debugfs/$want" ]; then
-	ktap_result fail default_name "not at $debugfs/$want"
+	ktap_test_fail default_name "not at $debugfs/$want"
 else
-	ktap_result ok default_name
+	ktap_test_pass default_name
 fi
-ktap_totals
+ktap_finished

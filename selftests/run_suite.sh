@@ -9,17 +9,15 @@
 # natively, and changes no setting itself.
 #
 # Output is KTAP: one result per program, with the program's own KTAP
-# indented under it, then one line for run_tests.sh:
-#   # gup-suite: pass=P fail=F skip=S
-# adding up the programs' "# Totals:" lines. A program that crashes or ends
-# without a Totals line counts as one failure; one that exits with
-# KSFT_SKIP (4) without a Totals line counts as one skip.
+# indented under it, closed by a "# Totals:" line that adds up the
+# programs' own. A program that crashes or ends without a Totals line
+# counts as one failure; one that exits with KSFT_SKIP (4) without a
+# Totals line counts as one skip.
 
 set -euo pipefail
 
-KSFT_SKIP=4
-# The harness's "# Totals:" line.
-TOTALS_RE='pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)'
+# shellcheck source=selftests/ktap_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ktap_lib.sh"
 
 # upstream's run_vmtests.sh runs these, each one test.
 UPSTREAM_RUNS=("-u" "-a" "-ct -F 0x1 0 19 0x1000")
@@ -48,7 +46,6 @@ EOF
 	exit "$1"
 }
 
-pass=0 fail=0 skip=0 num=0
 rcfile=""
 module_loaded=0
 NAME_PARAM=/sys/module/gup_test/parameters/name
@@ -70,14 +67,15 @@ contains()
 # "plain" for one judged by its exit status alone.
 run_test()
 {
-	local name=$1 kind=$2 line totals="" rc p=0 f=0 s=0 why=""
+	local name=$1 kind=$2 line totals=0 rc p=0 f=0 s=0 why=""
 	local plan="" ran=0
 	shift 2
 
-	num=$((num + 1))
 	while IFS= read -r line || [[ -n $line ]]; do
 		printf '  %s\n' "$line"
-		[[ $line != "# Totals: "* ]] || totals=$line
+		if [[ $line == "# Totals: "* ]] && ktap_parse_totals "$line"; then
+			totals=1
+		fi
 		[[ -n $plan || ! $line =~ ^1\.\.([0-9]+)$ ]] ||
 			plan=${BASH_REMATCH[1]}
 		[[ ! $line =~ ^(not\ )?ok\ [0-9]+ ]] || ran=$((ran + 1))
@@ -90,10 +88,8 @@ run_test()
 		"$KSFT_SKIP") s=1 ;;
 		*) f=1 why="exit status $rc" ;;
 		esac
-	elif [[ $totals =~ $TOTALS_RE ]]; then
-		p=$((BASH_REMATCH[1] + BASH_REMATCH[3] + BASH_REMATCH[4]))
-		f=$((BASH_REMATCH[2] + BASH_REMATCH[6]))
-		s=${BASH_REMATCH[5]}
+	elif ((totals)); then
+		p=$ktap_totals_pass f=$ktap_totals_fail s=$ktap_totals_skip
 		if ((rc > 128)); then
 			f=$((f + 1)) why="killed by signal $((rc - 128))"
 		elif ((rc != 0 && rc != KSFT_SKIP && f == 0)); then
@@ -111,26 +107,8 @@ run_test()
 		f=$((f + 1)) why="${why:+$why; }planned $plan results, reported $ran"
 	fi
 
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	[[ -z $why ]] || printf '# %s: %s\n' "$name" "$why"
-	if ((f > 0)); then
-		printf 'not ok %d %s\n' "$num" "$name"
-	elif ((p == 0 && s > 0)); then
-		printf 'ok %d %s # SKIP\n' "$num" "$name"
-	else
-		printf 'ok %d %s\n' "$num" "$name"
-	fi
-}
-
-# result OK NAME [WHY]: one test of this script's own.
-result()
-{
-	num=$((num + 1))
-	case $1 in
-	ok) pass=$((pass + 1)); printf 'ok %d %s\n' "$num" "$2" ;;
-	skip) skip=$((skip + 1)); printf 'ok %d %s # SKIP %s\n' "$num" "$2" "$3" ;;
-	*) fail=$((fail + 1)); printf 'not ok %d %s\n# %s\n' "$num" "$2" "$3" ;;
-	esac
+	ktap_test_nested "$name" "$p" "$f" "$s"
 }
 
 # load_module KO: load the module for the run, under the name it picks (on
@@ -144,23 +122,26 @@ load_module()
 		mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
 	# In the suite's own guest the module is a given.
 	if [[ ! -f $ko ]]; then
-		result "$([[ ${GUP_VM:-} == 1 ]] && echo fail || echo skip)" \
-			"load gup_test.ko" "no $ko: the module was not built"
+		if [[ ${GUP_VM:-} == 1 ]]; then
+			ktap_test_fail "load gup_test.ko" "no $ko: the module was not built"
+		else
+			ktap_test_skip "load gup_test.ko" "no $ko: the module was not built"
+		fi
 		return
 	fi
 	if [[ -d /sys/module/gup_test ]] && ! err=$(rmmod gup_test 2>&1); then
-		result fail "load gup_test.ko" "a loaded gup_test stays: $err"
+		ktap_test_fail "load gup_test.ko" "a loaded gup_test stays: $err"
 		return
 	fi
 	if ! err=$(insmod "$ko" 2>&1); then
-		result fail "load gup_test.ko" "insmod $ko: $err"
+		ktap_test_fail "load gup_test.ko" "insmod $ko: $err"
 		return
 	fi
 	name=$(<"$NAME_PARAM")
 	export GUP_TEST_KO=$ko GUP_TEST_DEV=/sys/kernel/debug/$name
 	echo "# $ko serves $GUP_TEST_DEV"
 	module_loaded=1
-	result ok "load gup_test.ko"
+	ktap_test_pass "load gup_test.ko"
 }
 
 unload_module()
@@ -168,13 +149,13 @@ unload_module()
 	local err
 
 	if ((!module_loaded)); then
-		result skip "unload gup_test" "it was not loaded"
+		ktap_test_skip "unload gup_test" "it was not loaded"
 	elif [[ ! -d /sys/module/gup_test ]]; then
-		result fail "unload gup_test" "not loaded any more"
+		ktap_test_fail "unload gup_test" "not loaded any more"
 	elif ! err=$(rmmod gup_test 2>&1); then
-		result fail "unload gup_test" "rmmod: $err"
+		ktap_test_fail "unload gup_test" "rmmod: $err"
 	else
-		result ok "unload gup_test"
+		ktap_test_pass "unload gup_test"
 	fi
 }
 
@@ -185,9 +166,7 @@ run_peer()
 	local name=$1 prog=$2
 
 	if [[ ! -x $prog ]]; then
-		num=$((num + 1)) skip=$((skip + 1))
-		printf 'ok %d %s # SKIP not in this kernel'"'"'s tree (%s)\n' \
-			"$num" "$name" "$prog"
+		ktap_test_skip "$name" "not in this kernel's tree ($prog)"
 		return
 	fi
 	run_test "upstream $name" harness \
@@ -256,13 +235,12 @@ main()
 	! contains kmemleak.sh "${selected[@]}" ||
 		"$bindir/kmemleak.sh" clear || true
 
-	num=0
-	echo "TAP version 13"
+	ktap_print_header
 	run=${#selected[@]}
 	! contains upstream "${selected[@]}" ||
 		run=$((run - 1 + ${#UPSTREAM_RUNS[@]}))
 	[[ -z $ko ]] || run=$((run + 2))
-	echo "1..$run"
+	ktap_set_plan "$run"
 	[[ -z $ko ]] || load_module "$ko"
 	for cat in "${selected[@]}"; do
 		if contains "$cat" "${PEERS[@]}"; then
@@ -281,8 +259,7 @@ main()
 		done
 	done
 	[[ -z $ko ]] || unload_module
-	printf '# gup-suite: pass=%d fail=%d skip=%d\n' "$pass" "$fail" "$skip"
-	((fail == 0))
+	ktap_finished
 }
 
 main "$@"

@@ -57,7 +57,7 @@ debian_kernel_package()
 {
 	local meta=$1 pkg memo
 
-	memo=${GUP_CACHE_DIR:-/var/cache/gup-suite}/apt/$meta
+	memo=${GUP_CACHE_DIR:-/var/cache/gup_pin}/apt/$meta
 	if [[ -s $memo && $memo -nt /var/lib/apt/lists ]]; then
 		cat "$memo"
 		return

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Functions shared by the VM runner (tools/vm/*), run_tests.sh and the
-# runner's tests. Sourcing it defines functions and constants only.
+# Functions shared by the VM runner (tools/vm/*), run_tests.sh, its stages
+# (tools/check/*) and the runner's tests. Sourcing it defines functions and
+# constants only.
 # shellcheck shell=bash
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
@@ -10,7 +11,7 @@ REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 # shellcheck disable=SC2034
 # Outside the clone, so that CI's fresh clones and later runs reuse what
 # earlier ones downloaded and built (kernels take long to build).
-CACHE_DIR=${GUP_CACHE_DIR:-/var/cache/gup-suite}
+CACHE_DIR=${GUP_CACHE_DIR:-/var/cache/gup_pin}
 
 # shellcheck source=tools/deps.sh
 source "$REPO_DIR/tools/deps.sh"
@@ -136,6 +137,69 @@ kernel_kdir()
 	esac
 	src=$("$VM_DIR/fetch-source" "${version[@]}") &&
 		"$VM_DIR/build-kernel" "${debug[@]}" "$src"
+}
+
+# The kernels make check runs on.
+# shellcheck disable=SC2034
+GUP_MATRIX=(debian-6.1 debian-6.12 mainline-debug)
+
+# target_resolve NAME [KDIR KERNEL MODULES]: set t_kdir, t_kernel,
+# t_modules, t_src (the source tree, for upstream's peer tests and the
+# kselftest copy) and t_about for the kernel a run_tests.sh target names,
+# fetching or building it into the cache:
+#   debian-6.1, debian-6.12     Debian's binary kernels
+#   mainline, mainline-debug    the newest linux-source-X.Y of
+#                               sid/experimental (GUP_KSRC_VERSION: that
+#                               X.Y), built here, the second with the
+#                               debug fragment
+#   custom                      KDIR, KERNEL and MODULES as given: a
+#                               maintainer's tree
+# Returns 1, having said why, if the kernel cannot be had.
+target_resolve()
+{
+	local dir
+
+	t_kdir="" t_kernel="" t_modules="" t_about="" t_src=""
+	case $1 in
+	debian-*)
+		t_kdir=$(kernel_kdir "$1") || {
+			echo "cannot fetch Debian's ${1#debian-} kernel" >&2
+			return 1
+		}
+		dir=${t_kdir%/build}
+		t_src=$("$VM_DIR/fetch-source" --debian "${1#debian-}") || {
+			echo "cannot fetch linux-source-${1#debian-}" >&2
+			return 1
+		}
+		t_about="Debian $(<"$dir/version"), release ${dir##*/}"
+		;;
+	mainline | mainline-debug)
+		t_src=$("$VM_DIR/fetch-source") || {
+			echo "cannot fetch a mainline source" >&2
+			return 1
+		}
+		t_kdir=$(kernel_kdir "$1") || {
+			echo "cannot build $t_src" >&2
+			return 1
+		}
+		t_about="$(<"$t_src/SOURCE_VERSION"), release $(kernel_release_of_kdir "$t_kdir"), built in $t_kdir"
+		;;
+	custom)
+		t_kdir=${2:-} t_kernel=${3:-} t_modules=${4:-}
+		# A maintainer's tree is its own source; an O= build
+		# directory links to it as "source".
+		if [[ -d $t_kdir/tools/testing/selftests ]]; then
+			t_src=$t_kdir
+		elif [[ -d $t_kdir/source/tools/testing/selftests ]]; then
+			t_src=$(realpath -- "$t_kdir/source")
+		fi
+		t_about=${t_kernel:-${t_kdir:-Debian\'s default kernel}}
+		;;
+	*)
+		echo "unknown target: $1 (see run_tests.sh --help)" >&2
+		return 1
+		;;
+	esac
 }
 
 # kernel_release_of_kdir KDIR: the release KDIR builds modules for. Debian's

@@ -10,9 +10,8 @@ bin=${OUTPUT:-$here/../../../build/bin}/gup_benchmark
 data=$here/data
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-skipped=0
+# shellcheck source=selftests/ktap_lib.sh
+. "$here/../../../selftests/ktap_lib.sh"
 
 # expect_status WANT NAME CMD...: runs CMD, output in $tmp/out.
 expect_status()
@@ -22,12 +21,10 @@ expect_status()
 	shift 2
 	"$@" >"$tmp/out" 2>&1 || got=$?
 	if [ "$got" -eq "$want" ]; then
-		echo "ok $name"
-		passed=$((passed + 1))
+		ktap_test_pass "$name"
 	else
-		echo "not ok $name: exit $got, expected $want"
 		sed 's/^/# /' "$tmp/out"
-		failed=$((failed + 1))
+		ktap_test_fail "$name" "exit $got, expected $want"
 	fi
 }
 
@@ -36,12 +33,10 @@ expect_output()
 	local name=$1 pattern=$2
 
 	if grep -qE -- "$pattern" "$tmp/out"; then
-		echo "ok $name"
-		passed=$((passed + 1))
+		ktap_test_pass "$name"
 	else
-		echo "not ok $name: no line matches '$pattern'"
 		sed 's/^/# /' "$tmp/out"
-		failed=$((failed + 1))
+		ktap_test_fail "$name" "no line matches '$pattern'"
 	fi
 }
 
@@ -54,15 +49,16 @@ expect_cells()
 	if awk -v head="### $section" '$0 == head { on = 1; next }
 			/^###/ { on = 0 } on' "$tmp/out" |
 	   sed -e 's/ *| */|/g' | grep -qxF -- "|$cells|"; then
-		echo "ok $name"
-		passed=$((passed + 1))
+		ktap_test_pass "$name"
 	else
-		echo "not ok $name: no row |$cells| under ### $section"
 		sed 's/^/# /' "$tmp/out"
-		failed=$((failed + 1))
+		ktap_test_fail "$name" "no row |$cells| under ### $section"
 	fi
 }
 
+# The results go to a file first, so that the plan, which is their
+# number, comes before them.
+{
 expect_status 0 "table from json" "$bin" --from "$data/base.json"
 expect_output "table has medians" '^gup_fast 4k 64M npc=1 +609\.0 +588\.0 +625\.8'
 expect_output "table shows skips" '^gup hugetlb 64M npc=1 +skipped: mmap'
@@ -72,11 +68,9 @@ expect_status 0 "json round trip" \
 "$bin" --from "$data/base.json" >"$tmp/first"
 expect_status 0 "table from rewritten json" "$bin" --from "$tmp/again.json"
 if cmp -s "$tmp/first" "$tmp/out"; then
-	echo "ok rewritten json reads the same"
-	passed=$((passed + 1))
+	ktap_test_pass "rewritten json reads the same"
 else
-	echo "not ok rewritten json reads the same"
-	failed=$((failed + 1))
+	ktap_test_fail "rewritten json reads the same"
 fi
 
 expect_status 0 "A/A comparison passes" \
@@ -155,17 +149,14 @@ expect_plot()
 
 	shift 2
 	if ! command -v gnuplot >/dev/null; then
-		echo "ok $name # SKIP gnuplot not installed"
-		skipped=$((skipped + 1))
+		ktap_test_skip "$name" "gnuplot not installed"
 		return
 	fi
 	expect_status 0 "$name" "$@" --plot "$svg"
 	if grep -q '<svg' "$svg" 2>/dev/null; then
-		echo "ok $name is an svg"
-		passed=$((passed + 1))
+		ktap_test_pass "$name is an svg"
 	else
-		echo "not ok $name is an svg"
-		failed=$((failed + 1))
+		ktap_test_fail "$name is an svg"
 	fi
 }
 
@@ -248,6 +239,8 @@ expect_status 2 "--from takes no measurement options" \
 	"$bin" --from "$data/base.json" --sweep
 expect_status 1 "unreadable json" "$bin" --from "$tmp/missing.json"
 
-# The harness's closing line, which run_tests.sh adds up.
-echo "# Totals: pass:$passed fail:$failed xfail:0 xpass:0 skip:$skipped error:0"
-[ "$failed" -eq 0 ]
+} >"$tmp/ktap"
+ktap_print_header
+ktap_set_plan "$KTAP_TESTNO"
+cat "$tmp/ktap"
+ktap_finished

@@ -3,7 +3,7 @@
 #
 # The VM runner's own tests, in KTAP.
 #
-#   tools/vm/tests/run_tests.sh [--host-only] [--plant-warn KO]
+#   tools/vm/tests/runner_test.sh [--host-only] [--plant-warn KO]
 #
 # Host tests: the kernel log scan on sample logs, KVM detection on fake
 # cpuinfo files, kernel release lookups, argument errors. Guest tests boot
@@ -11,8 +11,6 @@
 # set-up in one; then a timeout, a planted WARN (KO, by default
 # build/plant_warn/plant_warn.ko from "make plant-warn"), a failed insmod
 # and a kernel that cannot start init.
-#
-# The last line is for run_tests.sh:  # vm-runner: pass=P fail=F skip=S
 
 # expect() evaluates its single-quoted conditions itself, on variables the
 # linter therefore believes unused.
@@ -23,6 +21,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tools/vm/lib.sh
 source "$here/../lib.sh"
+# shellcheck source=selftests/ktap_lib.sh
+source "$REPO_DIR/selftests/ktap_lib.sh"
 run=$VM_DIR/run
 
 # One sample line for each kind of kernel bug the scan must catch:
@@ -88,30 +88,21 @@ HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + ${#QUOTE_LINES[@]} + 4 + \
 	       ${#KVM_CASES[@]} + 1 + 3 + ${#USAGE_ERRORS[@]} + 2 ))
 GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 + ${#BAD_LINES[@]} + 2 + 3 ))
 
-num=0 pass=0 fail=0 skip=0
 tmp=""
 
-# result ok|fail|skip NAME [REASON...]: one KTAP result line; the reason of
-# a failure follows as diagnostic lines.
+# result ok|fail|skip NAME [REASON...]: one result; the reason of a
+# failure goes before it as diagnostic lines.
 result()
 {
 	local verdict=$1 name=$2
 	shift 2
 
-	num=$((num + 1))
 	case $verdict in
-	ok)
-		pass=$((pass + 1))
-		printf 'ok %d %s\n' "$num" "$name"
-		;;
-	skip)
-		skip=$((skip + 1))
-		printf 'ok %d %s # SKIP %s\n' "$num" "$name" "$*"
-		;;
+	ok) ktap_test_pass "$name" ;;
+	skip) ktap_test_skip "$name" "$*" ;;
 	*)
-		fail=$((fail + 1))
-		printf 'not ok %d %s\n' "$num" "$name"
 		[[ $# -eq 0 ]] || printf '%s\n' "$@" | sed 's/^/# /'
+		ktap_test_fail "$name"
 		;;
 	esac
 }
@@ -453,8 +444,8 @@ main()
 
 	plan=$HOST_TESTS
 	((host_only)) || plan=$((plan + GUEST_TESTS))
-	echo "TAP version 13"
-	echo "1..$plan"
+	ktap_print_header
+	ktap_set_plan "$plan"
 	test_klog_scan
 	test_kvm_detection
 	test_kernel_release
@@ -468,12 +459,11 @@ main()
 		test_guest_no_boot
 		test_guest_boot_retry
 	fi
-	if ((num != plan)); then
-		echo "# planned $plan tests but ran $num"
-		fail=$((fail + 1))
+	if ((KTAP_TESTNO != plan)); then
+		ktap_print_msg "planned $plan tests but ran $KTAP_TESTNO"
+		KTAP_CNT_FAIL=$((KTAP_CNT_FAIL + 1))
 	fi
-	printf '# vm-runner: pass=%d fail=%d skip=%d\n' "$pass" "$fail" "$skip"
-	((fail == 0))
+	ktap_finished
 }
 
 main "$@"
