@@ -94,7 +94,8 @@ ktap_test_nested()
 # ktap_print_totals: the closing line, as the kselftest harness prints it.
 ktap_print_totals()
 {
-	echo "# Totals: pass:$KTAP_CNT_PASS fail:$KTAP_CNT_FAIL xfail:0 xpass:0 skip:$KTAP_CNT_SKIP error:0"
+	printf '# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n' \
+		"$KTAP_CNT_PASS" "$KTAP_CNT_FAIL" "$KTAP_CNT_SKIP"
 }
 
 # ktap_finished: the closing line, then the exit status kselftest expects:
@@ -113,9 +114,12 @@ ktap_finished()
 # passed, an error as failed); else return 1.
 ktap_parse_totals()
 {
+	_ktap_n='\([0-9][0-9]*\)'
+	_ktap_re="^# Totals: pass:$_ktap_n fail:$_ktap_n xfail:$_ktap_n"
+	_ktap_re="$_ktap_re xpass:$_ktap_n skip:$_ktap_n error:$_ktap_n\$"
 	# shellcheck disable=SC2046 # six numbers, one word each
-	set -- $(printf '%s\n' "$1" | tr -d '\r' | sed -n \
-		's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:\([0-9]*\) xpass:\([0-9]*\) skip:\([0-9]*\) error:\([0-9]*\)$/\1 \2 \3 \4 \5 \6/p')
+	set -- $(printf '%s\n' "$1" | tr -d '\r' |
+		 sed -n "s/$_ktap_re/\\1 \\2 \\3 \\4 \\5 \\6/p")
 	[ $# -eq 6 ] || return 1
 	# shellcheck disable=SC2034 # read by the caller
 	ktap_totals_pass=$(($1 + $3 + $4))
