@@ -69,7 +69,7 @@ CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
 define kbuild
 	@test -f "$(KDIR)/Makefile" || { echo "no kernel build tree at KDIR=$(KDIR): set KDIR" >&2; exit 1; }
 	@echo "  KBUILD  $(1) (KDIR=$(KDIR))"
-	@$(MAKE) -C $(KDIR) M=$(1) W=1 >$(1)/kbuild.log 2>&1 || \
+	+@$(MAKE) -C $(KDIR) M=$(1) W=1 >$(1)/kbuild.log 2>&1 || \
 	{ grep -i -E -A 2 'error:' $(1)/kbuild.log | tail -n 15 >&2 || \
 	  tail -n 15 $(1)/kbuild.log >&2; \
 	  echo "$(1): module build failed (full log: $(1)/kbuild.log)" >&2; \

@@ -232,7 +232,7 @@ main()
 	mkdir -p "$logs"
 	# What this run writes into the logs is newer (see digest()).
 	touch "$logs/.started"
-	if ! make -C "$top" "${make_args[@]}"; then
+	if ! make -C "$top" -j"$(nproc)" "${make_args[@]}"; then
 		fail_one "the build failed"
 		closing_line
 		exit 1
