@@ -310,7 +310,6 @@ TEST_F(dirty, unpin_device_dirty)
 		 GUP_UNPIN_DEVICE_DIRTY);
 }
 
-/* Negative control: a plain unpin loses the device's data on a disk. */
 /*
  * Closing the file with the session held marks what the device wrote, as
  * the per-page way does: nothing it wrote is lost.
@@ -321,6 +320,7 @@ TEST_F(dirty, close_dirties_device_writes)
 		 UNPIN_BY_CLOSE);
 }
 
+/* Negative control: a plain unpin loses the device's data on a disk. */
 TEST_F(dirty, unpin_plain_loses)
 {
 	run_case(_metadata, &self->fd, &self->mem, variant->kind,
