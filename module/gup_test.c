@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -296,6 +297,12 @@ static void session_release(struct pin_session *s, u32 how)
 			unpin_user_pages_dirty_lock(&s->pages[i], 1,
 						    test_bit(i, s->written));
 		break;
+	case GUP_UNPIN_PUT_DEVICE_DIRTY:
+		for (i = 0; i < s->nr_pages; i++)
+			if (test_bit(i, s->written))
+				set_page_dirty_lock(s->pages[i]);
+		put_pages(s->pages, s->nr_pages);
+		break;
 	}
 }
 
@@ -305,8 +312,10 @@ static bool unpin_way_valid(struct pin_session *s, u32 how)
 	if (how >= GUP_UNPIN_NR)
 		return false;
 	if (!api_is_pin(s->api))
-		return how == GUP_UNPIN_PUT;
-	if (how == GUP_UNPIN_PUT)
+		return how == GUP_UNPIN_PUT ||
+		       (how == GUP_UNPIN_PUT_DEVICE_DIRTY &&
+			(s->flags & GUP_PIN_WRITE));
+	if (how == GUP_UNPIN_PUT || how == GUP_UNPIN_PUT_DEVICE_DIRTY)
 		return false;
 	/* Only pages pinned for write may be marked dirty. */
 	if (how != GUP_UNPIN_PLAIN && how != GUP_UNPIN_CLEAN_LOCK)
@@ -469,6 +478,10 @@ static void page_state_read(struct page *page, int extra_refs,
 		flags |= GUP_PS_SWAPBACKED;
 	if (folio_is_longterm_pinnable(folio))
 		flags |= GUP_PS_LONGTERM_OK;
+	if (folio_test_private(folio))
+		flags |= GUP_PS_PRIVATE;
+	if (folio_mapping(folio))
+		flags |= GUP_PS_MAPPING;
 	ps->flags = flags;
 }
 

@@ -115,9 +115,10 @@ struct gup_pin_session {
 };
 
 /*
- * How GUP_PIN_STOP releases a session. FOLL_GET sessions take only
- * GUP_UNPIN_PUT; FOLL_PIN sessions take any other way. A mismatch is
- * -EINVAL and leaves the session held.
+ * How GUP_PIN_STOP releases a session. FOLL_GET sessions take
+ * GUP_UNPIN_PUT, and GUP_UNPIN_PUT_DEVICE_DIRTY if taken for write;
+ * FOLL_PIN sessions take the others. A mismatch is -EINVAL and leaves the
+ * session held.
  */
 #define GUP_UNPIN_PUT		0	/* put_page() */
 #define GUP_UNPIN_PLAIN		1	/* unpin_user_pages() */
@@ -127,7 +128,11 @@ struct gup_pin_session {
 					 * over each physically contiguous run
 					 */
 #define GUP_UNPIN_DEVICE_DIRTY	5	/* dirty only the pages GUP_DMA wrote */
-#define GUP_UNPIN_NR		6
+#define GUP_UNPIN_PUT_DEVICE_DIRTY 6	/* set_page_dirty_lock() on the pages
+					 * GUP_DMA wrote, then put_page(): how
+					 * drivers released before FOLL_PIN
+					 */
+#define GUP_UNPIN_NR		7
 
 struct gup_unpin_session {
 	__u32 id;
@@ -159,6 +164,10 @@ struct gup_unpin_session {
 #define GUP_PS_UPTODATE		0x0400	/* folio_test_uptodate() */
 #define GUP_PS_SWAPBACKED	0x0800	/* folio_test_swapbacked() */
 #define GUP_PS_LONGTERM_OK	0x1000	/* folio_is_longterm_pinnable() */
+#define GUP_PS_PRIVATE		0x2000	/* folio_test_private(): buffers */
+#define GUP_PS_MAPPING		0x4000	/* folio_mapping() != NULL: in a page
+					 * cache or the swap cache
+					 */
 
 struct gup_page_state {
 	__u64 pfn;

@@ -161,6 +161,17 @@ static int stop_dirty_read_only(struct ctx *c)
 	return stop_wrong_way(c, GUP_API_PUP_FAST, 0, GUP_UNPIN_DIRTY_LOCK);
 }
 
+static int stop_put_dirty_on_pin(struct ctx *c)
+{
+	return stop_wrong_way(c, GUP_API_PUP, GUP_PIN_WRITE,
+			      GUP_UNPIN_PUT_DEVICE_DIRTY);
+}
+
+static int stop_put_dirty_ro(struct ctx *c)
+{
+	return stop_wrong_way(c, GUP_API_GUP, 0, GUP_UNPIN_PUT_DEVICE_DIRTY);
+}
+
 static int stop_bad_how(struct ctx *c)
 {
 	return stop_wrong_way(c, GUP_API_PUP_FAST, 0, GUP_UNPIN_NR);
@@ -403,6 +414,8 @@ FIXTURE_VARIANT_ADD(bad, stop_unknown) { .call = stop_unknown, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, stop_put_on_pin) { .call = stop_put_on_pin, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, stop_unpin_on_get) { .call = stop_unpin_on_get, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, stop_dirty_read_only) { .call = stop_dirty_read_only, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, stop_put_dirty_on_pin) { .call = stop_put_dirty_on_pin, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, stop_put_dirty_ro) { .call = stop_put_dirty_ro, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, stop_bad_how) { .call = stop_bad_how, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, query_zero_count) { .call = query_zero_count, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, query_too_many) { .call = query_too_many, .err = E2BIG };

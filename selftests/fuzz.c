@@ -215,8 +215,10 @@ static bool unpin_way_valid(const struct session *s, __u32 how)
 	if (how >= GUP_UNPIN_NR)
 		return false;
 	if (!api_pins(s->api))
-		return how == GUP_UNPIN_PUT;
-	if (how == GUP_UNPIN_PUT)
+		return how == GUP_UNPIN_PUT ||
+		       (how == GUP_UNPIN_PUT_DEVICE_DIRTY &&
+			(s->flags & GUP_PIN_WRITE));
+	if (how == GUP_UNPIN_PUT || how == GUP_UNPIN_PUT_DEVICE_DIRTY)
 		return false;
 	if (how != GUP_UNPIN_PLAIN && how != GUP_UNPIN_CLEAN_LOCK)
 		return s->flags & GUP_PIN_WRITE;

@@ -298,7 +298,7 @@ static unsigned int pick_how(unsigned long long *rng, unsigned int api,
 		return GUP_UNPIN_PUT;
 	if (flags & GUP_PIN_WRITE)
 		return GUP_UNPIN_PLAIN +
-		       below(rng, GUP_UNPIN_NR - GUP_UNPIN_PLAIN);
+		       below(rng, GUP_UNPIN_DEVICE_DIRTY + 1 - GUP_UNPIN_PLAIN);
 	return below(rng, 2) ? GUP_UNPIN_PLAIN : GUP_UNPIN_CLEAN_LOCK;
 }
 
