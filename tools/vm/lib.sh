@@ -27,6 +27,8 @@ KLOG_BAD_RE+='|rcu: INFO|self-detected stall|UBSAN'
 KLOG_BAD_RE+='|kmemleak: [0-9]+ new suspected memory leak'
 KLOG_BAD_RE+='|possible circular locking|possible recursive locking'
 KLOG_BAD_RE+='|inconsistent lock state|lock held when returning'
+# ext4's word for a page dirtied behind its back: the data is dropped.
+KLOG_BAD_RE+='|does not have buffers attached|EXT4-fs error'
 # Lines that quote what someone typed, not what the kernel found: the guest
 # logs the command it runs, and the kernel its command line.
 KLOG_QUOTE_RE='gup-vm: |Command line: |Kernel command line: '
@@ -54,18 +56,46 @@ kvm_usable()
 	[[ -c $dev && -r $dev && -w $dev ]]
 }
 
+# The reports test cases cause on purpose (selftests/klog.expected, which
+# says how): "CASE|FUNCTION|each or once|ERE" lines.
+KLOG_EXPECTED=${GUP_KLOG_EXPECTED:-$VM_DIR/../../selftests/klog.expected}
+
 # klog_scan LOG [PREFIX]: print each line of LOG that shows a kernel bug,
-# with a few lines around it, each prefixed by PREFIX. Returns 1 if there
-# was any, 0 if the log is clean, 2 if LOG cannot be read.
+# with context, each prefixed with PREFIX, and each expected report
+# (KLOG_EXPECTED) of a case that ran in LOG but did not show it. Returns 0
+# if there are none, 1 if there are, 2 if LOG cannot be read.
 klog_scan()
 {
-	local log=$1 prefix=${2:-} hits line
+	local log=$1 prefix=${2:-} hits line expected=/dev/null
 
 	[[ -r $log ]] || return 2
+	[[ ! -r $KLOG_EXPECTED ]] || expected=$KLOG_EXPECTED
 	hits=$(tr -d '\r' <"$log" |
-	       awk -v bad="$KLOG_BAD_RE" -v quote="$KLOG_QUOTE_RE" '
+	       awk -v bad="$KLOG_BAD_RE" -v quote="$KLOG_QUOTE_RE" \
+		   -v expected="$expected" '
+		BEGIN {
+			while ((getline e < expected) > 0) {
+				if (e ~ /^#/ || split(e, f, "|") < 4)
+					continue
+				n_exp++
+				exp_case[n_exp] = f[1]
+				exp_func[n_exp] = f[2]
+				exp_once[n_exp] = f[3] == "once"
+				exp_re[n_exp] = substr(e, length(f[1] f[2] f[3]) + 4)
+			}
+		}
 		{ line[NR] = $0 }
-		$0 ~ bad && $0 !~ quote { hit[NR] = 1 }
+		/gup_pin: case [^ ]+ begins$/ { cur = $(NF - 1); ran[cur] = 1 }
+		/gup_pin: case [^ ]+ ends$/ { cur = "" }
+		$0 ~ bad && $0 !~ quote {
+			for (k = 1; k <= n_exp; k++)
+				if (cur == exp_case[k] && $0 ~ exp_re[k])
+					break
+			if (k <= n_exp)
+				seen[exp_once[k] ? exp_func[k] SUBSEP exp_re[k] : k]++
+			else
+				hit[NR] = 1
+		}
 		END {
 			last = 0
 			for (i = 1; i <= NR; i++) {
@@ -78,6 +108,14 @@ klog_scan()
 				for (j = from; j <= to; j++)
 					print line[j]
 				last = to
+			}
+			# A "once" report: from the first of its cases to run.
+			for (k = 1; k <= n_exp; k++) {
+				key = exp_once[k] ? exp_func[k] SUBSEP exp_re[k] : k
+				if (!ran[exp_case[k]] || seen[key] || missed[key]++)
+					continue
+				printf "klog: %s ran without its expected report from %s (%s)\n",
+				       exp_case[k], exp_func[k], exp_re[k]
 			}
 		}')
 	[[ -n $hits ]] || return 0

@@ -48,6 +48,8 @@ BAD_LINES=(
 	"circular locking|WARNING: possible circular locking dependency detected"
 	"recursive locking|WARNING: possible recursive locking detected"
 	"lockdep state|WARNING: inconsistent lock state"
+	"ext4 without buffers|EXT4-fs warning (device vda): mpage_prepare_extent_to_map:2526: inode #12: comm t: page 0 does not have buffers attached"
+	"EXT4-fs error|EXT4-fs error (device vda): ext4_lookup:1855: inode #2: comm t: deleted inode referenced: 12"
 )
 
 # Lines that mention a bug without being one: each must leave a log clean.
@@ -84,7 +86,7 @@ USAGE_ERRORS=(
 	"--modules /nonexistent -- true"
 )
 
-HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + ${#QUOTE_LINES[@]} + 4 + \
+HOST_TESTS=$(( ${#BAD_LINES[@]} * 2 + ${#QUOTE_LINES[@]} + 4 + 7 + \
 	       ${#KVM_CASES[@]} + 1 + 3 + ${#USAGE_ERRORS[@]} + 2 ))
 GUEST_TESTS=$(( 13 + 2 + 3 + 2 + 2 + ${#BAD_LINES[@]} + 2 + 3 ))
 
@@ -171,6 +173,74 @@ test_klog_scan()
 	rc=0
 	klog_scan "$tmp/missing.log" >/dev/null || rc=$?
 	expect "klog_scan: unreadable log is an error, not clean" '[[ $rc -eq 2 ]]'
+	test_klog_expected
+}
+
+# klog_log FILE LINE...: the clean log with LINEs in the middle.
+klog_log()
+{
+	local out=$1
+
+	shift
+	{ sed -n '1,30p' "$here/klog/clean.log"
+	  printf '[   12.345678] %s\n' "$@"
+	  sed -n '31,$p' "$here/klog/clean.log"; } >"$out"
+}
+
+# The reports a case expects: accepted from that case alone, and required.
+test_klog_expected()
+{
+	local KLOG_EXPECTED=$tmp/klog.expected out rc
+	local warn='WARNING: CPU: 0 PID: 9 at fs/ext4/inode.c:3587 ext4_dirty_folio+0x2c/0x40 [ext4]'
+	local begin='gup_pin: case t.get.pageout begins' end='gup_pin: case t.get.pageout ends'
+
+	printf '%s\n' '# comment|not|an|entry' \
+		't.get.pageout|ext4_dirty_folio|each|WARNING: .*fs/ext4/inode\.c:[0-9]+ .*ext4_dirty_folio\+0x' \
+		>"$KLOG_EXPECTED"
+	klog_log "$tmp/exp.log" "$begin" "$warn" "$end"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: an expected report inside its case passes" \
+		'[[ $rc -eq 0 && -z $out ]]'
+	klog_log "$tmp/exp.log" "$begin" "$end" "$warn"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: the same report after its case is a bug, and the case lacks it" \
+		'[[ $rc -eq 1 && $out == *"$warn"* && $out == *"t.get.pageout ran without"* ]]'
+	klog_log "$tmp/exp.log" 'gup_pin: case t.pin.pageout begins' "$warn" \
+		'gup_pin: case t.pin.pageout ends'
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: the report in another case is a bug" \
+		'[[ $rc -eq 1 && $out == *"$warn"* && $out != *"ran without"* ]]'
+	klog_log "$tmp/exp.log" "$begin" "${warn/ext4_dirty_folio/block_dirty_folio}" "$end"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: another report in the case is a bug" \
+		'[[ $rc -eq 1 && $out == *block_dirty_folio* ]]'
+	klog_log "$tmp/exp.log" "$begin" "$end"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: a case that ran without its expected report fails" \
+		'[[ $rc -eq 1 && $out == "klog: t.get.pageout ran without its expected report from ext4_dirty_folio"* ]]'
+
+	# A WARN_ON_ONCE named by two cases: once, from either, and not twice
+	# missed.
+	{ sed 's/|each|/|once|/' "$KLOG_EXPECTED"
+	  sed 's/|each|/|once|/; s/^t\.get\./t.pin./' "$KLOG_EXPECTED"; } >"$tmp/once"
+	KLOG_EXPECTED=$tmp/once
+	klog_log "$tmp/exp.log" 'gup_pin: case t.pin.pageout begins' "$warn" \
+		'gup_pin: case t.pin.pageout ends' "$begin" "$end"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: a once report from the first of its cases passes" \
+		'[[ $rc -eq 0 && -z $out ]]'
+	klog_log "$tmp/exp.log" 'gup_pin: case t.pin.pageout begins' \
+		'gup_pin: case t.pin.pageout ends' "$begin" "$end"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	expect "klog_scan: a once report from none of its cases fails, once" \
+		'[[ $rc -eq 1 && $(grep -c "ran without" <<<"$out") -eq 1 ]]'
 }
 
 test_kvm_detection()
