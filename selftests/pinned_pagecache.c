@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A page-cache page of an ext4 file, held by a device, and what the kernel
+ * may do to it and its file meanwhile.
+ *
+ * FOLL_PIN exists for one bug: a driver took a page-cache page with
+ * get_user_pages(), writeback cleaned it, reclaim saw a clean page and
+ * released its buffers, the device wrote into it, the driver marked it
+ * dirty at release, and ext4 met a dirty page without buffers: a WARN,
+ * then "does not have buffers attached" at writeback, and the device's
+ * data never reached the disk. With a pin, folio_maybe_dma_pinned() tells
+ * the kernel's paths to leave the page and its buffers alone.
+ *
+ * Each case is one action on the page or its file, taken while a session
+ * holds the file's pages for write and writeback has cleaned them:
+ *
+ *   written and synced -> held -> synced (clean) -> ACTION -> the device
+ *   writes -> released, marking what it wrote dirty -> synced -> evicted
+ *   -> the blocks read back with O_DIRECT
+ *
+ * The witnesses: the module's page state (still in the page cache, buffers
+ * attached, dirty, refcount) with /proc/kpageflags' PRIVATE bit beside it,
+ * the kernel log of the case, and the disk. Each case asserts what the
+ * kernel does with the page, and where the device's data ends up:
+ *
+ *   kept         the disk has the device's data
+ *   hole         the range left the file (truncate, hole punch): zeros
+ *   overwritten  the page left the page cache; the disk has what the
+ *                file's owner wrote, the device's later write went to a
+ *                page no file refers to
+ *   lost         the disk has the old data, and ext4 said why
+ *
+ * The pin variant is the device as drivers hold pages today
+ * (pin_user_pages(), unpin_user_pages_dirty_lock()); the get variant the
+ * way the bug was made (get_user_pages(), set_page_dirty_lock(),
+ * put_page()).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "setup_skip.h"
+#include "gup_util.h"
+
+#define NR_PAGES	4
+#define OLD		0x11	/* what the file held */
+#define NEW		0xd5	/* what the device writes */
+#define OWNER		0x6b	/* what the file's owner writes (O_DIRECT) */
+
+#define KPF_PRIVATE_BIT	35	/* PG_private: ext4's buffer heads */
+
+/* include/uapi/linux/mempolicy.h */
+#define MPOL_DEFAULT	0
+#define MPOL_BIND	2
+#define MPOL_MF_MOVE	2
+
+/* fs/ext4/ext4.h: EXT4_IOC_MOVE_EXT, what e4defrag calls */
+struct move_extent {
+	__u32 reserved;
+	__u32 donor_fd;
+	__u64 orig_start;
+	__u64 donor_start;
+	__u64 len;
+	__u64 moved_len;
+};
+
+#define EXT4_IOC_MOVE_EXT	_IOWR('f', 15, struct move_extent)
+
+enum action {
+	ACT_NONE,
+	ACT_PAGEOUT,		/* madvise(MADV_PAGEOUT): reclaim */
+	ACT_COLD,		/* madvise(MADV_COLD) */
+	ACT_DROP_CACHES,	/* vm.drop_caches = 3 */
+	ACT_FADV_DONTNEED,	/* posix_fadvise(POSIX_FADV_DONTNEED) */
+	ACT_COMPACT,		/* vm.compact_memory */
+	ACT_MOVE_PAGES,		/* move_pages() to the other node */
+	ACT_MBIND,		/* mbind(MPOL_BIND, MPOL_MF_MOVE) to it */
+	ACT_TRUNCATE,		/* ftruncate() to 0 and back */
+	ACT_PUNCH_HOLE,		/* fallocate(PUNCH_HOLE) over the range */
+	ACT_DIO_WRITE,		/* an O_DIRECT write over the range */
+	ACT_MOVE_EXT,		/* EXT4_IOC_MOVE_EXT from an idle donor */
+	ACT_MOVE_EXT_BUSY,	/* the same, the donor's page dirty */
+};
+
+static const char * const action_name[] = {
+	[ACT_NONE] = "none", [ACT_PAGEOUT] = "pageout", [ACT_COLD] = "cold",
+	[ACT_DROP_CACHES] = "drop_caches",
+	[ACT_FADV_DONTNEED] = "fadv_dontneed", [ACT_COMPACT] = "compact",
+	[ACT_MOVE_PAGES] = "move_pages", [ACT_MBIND] = "mbind",
+	[ACT_TRUNCATE] = "truncate", [ACT_PUNCH_HOLE] = "punch_hole",
+	[ACT_DIO_WRITE] = "dio_write", [ACT_MOVE_EXT] = "move_ext",
+	[ACT_MOVE_EXT_BUSY] = "move_ext_busy",
+};
+
+enum outcome { KEPT, HOLE, OVERWRITTEN, LOST };
+
+static const char * const outcome_name[] = {
+	[KEPT] = "kept", [HOLE] = "hole", [OVERWRITTEN] = "overwritten",
+	[LOST] = "lost",
+};
+
+/*
+ * What becomes of the device's data in a page; first: the page is in the
+ * file's first folio, where EXT4_IOC_MOVE_EXT stops when the donor's
+ * cannot be moved. A pin keeps reclaim and migration away; a plain
+ * reference does not stop reclaim from releasing the buffers of a clean
+ * page it then fails to free.
+ */
+static enum outcome expected(unsigned int api, enum action act, bool first)
+{
+	switch (act) {
+	case ACT_TRUNCATE:
+	case ACT_PUNCH_HOLE:
+		return HOLE;
+	case ACT_DIO_WRITE:
+		return OVERWRITTEN;
+	case ACT_PAGEOUT:
+		return api_pins(api) ? KEPT : LOST;
+	case ACT_MOVE_EXT_BUSY:
+		return first ? LOST : KEPT;
+	default:
+		return KEPT;
+	}
+}
+
+/* What kept the data, or lost it, as the kernels' sources say. */
+static const char *why(unsigned int api, enum action act)
+{
+	switch (act) {
+	case ACT_NONE:
+		return "nothing acted on the page";
+	case ACT_PAGEOUT:
+		return api_pins(api) ?
+		       "reclaim keeps a maybe-DMA-pinned folio, buffers and all" :
+		       "reclaim released the buffers of a clean page it could not free";
+	case ACT_COLD:
+		return "the page was only deactivated";
+	case ACT_DROP_CACHES:
+	case ACT_FADV_DONTNEED:
+		return "invalidation leaves a folio with references beyond the page cache's";
+	case ACT_COMPACT:
+	case ACT_MOVE_PAGES:
+	case ACT_MBIND:
+		return "migration refuses a folio with references it cannot account for";
+	case ACT_TRUNCATE:
+	case ACT_PUNCH_HOLE:
+		return "the range left the file, and the held page with it";
+	case ACT_DIO_WRITE:
+		return "the O_DIRECT write invalidated the held page out of the page cache";
+	case ACT_MOVE_EXT:
+		return "the move gave the same page new buffers and dirtied it";
+	case ACT_MOVE_EXT_BUSY:
+		return "the move released the page's buffers, then gave up on the donor's";
+	}
+	return "";
+}
+
+/* The kernel log lines a case must show: ext4's, when data is lost. */
+#define EXT4_NO_BUFFERS	"does not have buffers attached"
+
+FIXTURE(pagecache)
+{
+	int fd;			/* gup_test */
+	int kmsg;		/* the case's kernel log, from its start */
+	struct mem mem;
+};
+
+FIXTURE_VARIANT(pagecache)
+{
+	unsigned int api;
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(pagecache, pin) { .api = GUP_API_PUP, .name = "pin" };
+FIXTURE_VARIANT_ADD(pagecache, get) { .api = GUP_API_GUP, .name = "get" };
+
+FIXTURE_SETUP(pagecache)
+{
+	self->kmsg = -1;
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, MEM_FILE_SHARED,
+			     NR_PAGES);
+	if (!pagemap_pfn(self->mem.addr) || kpageflags(0) < 0) {
+		close(self->fd);
+		self->fd = -1;
+		mem_teardown(&self->mem);
+		SETUP_SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
+	}
+	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->kmsg);
+	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+}
+
+FIXTURE_TEARDOWN(pagecache)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	mem_teardown(&self->mem);
+}
+
+/*
+ * The kernel log since the last call: the lines that report something
+ * (WARNING, BUG, ext4's warnings), joined with " | " into buf. Returns how
+ * many there were.
+ */
+static int kmsg_reports(int kmsg, char *buf, size_t len)
+{
+	static const char * const report[] = {
+		"WARNING:", "BUG:", "EXT4-fs warning", "EXT4-fs error",
+		"Page cache invalidation failure",
+	};
+	char rec[2048];
+	size_t used = 0, i;
+	ssize_t n;
+	int found = 0;
+
+	buf[0] = '\0';
+	for (;;) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: read on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		rec[strcspn(rec, "\n")] = '\0';
+		for (i = 0; i < ARRAY_SIZE(report); i++)
+			if (strstr(rec, report[i]))
+				break;
+		if (i == ARRAY_SIZE(report))
+			continue;
+		found++;
+		if (used < len)
+			used += snprintf(buf + used, len - used, "%s%s",
+					 used ? " | " : "",
+					 strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+	}
+	return found;
+}
+
+struct witness {
+	bool cached;		/* still in the page cache */
+	bool buffers;		/* PG_private, from the module and kpageflags */
+	bool dirty;
+	__u64 pfn;
+	__u64 head;		/* the first pfn of its folio */
+	int refcount;
+	int nid;
+};
+
+static void witness(struct __test_metadata *_metadata, int fd,
+		    const char *addr, struct witness *w)
+{
+	struct gup_page_state ps;
+	__s64 kflags;
+	__u64 head;
+
+	ASSERT_EQ(0, gup_state_addr(fd, addr, &ps, 1));
+	head = ps.pfn & ~((1ULL << ps.order) - 1);
+	kflags = kpageflags(head);
+	ASSERT_LE(0, kflags);
+	w->cached = ps.flags & GUP_PS_MAPPING;
+	w->buffers = ps.flags & GUP_PS_PRIVATE;
+	w->dirty = ps.flags & GUP_PS_DIRTY;
+	w->pfn = ps.pfn;
+	w->head = head;
+	w->refcount = ps.refcount;
+	w->nid = ps.nid;
+	ASSERT_EQ(w->buffers, !!(kflags & (1ULL << KPF_PRIVATE_BIT)))
+		TH_LOG("module and kpageflags disagree on buffers at %p", addr);
+}
+
+/*
+ * State of the pages held by session id: as witness() from the session's
+ * own references, which stay valid when the page leaves the file.
+ */
+static void witness_held(struct __test_metadata *_metadata, int fd, __u32 id,
+			 size_t i, struct witness *w)
+{
+	struct gup_page_state ps;
+
+	ASSERT_EQ(0, gup_state(fd, id, i, &ps, 1));
+	w->cached = ps.flags & GUP_PS_MAPPING;
+	w->buffers = ps.flags & GUP_PS_PRIVATE;
+	w->dirty = ps.flags & GUP_PS_DIRTY;
+	w->pfn = ps.pfn;
+	w->head = ps.pfn & ~((1ULL << ps.order) - 1);
+	w->refcount = ps.refcount;
+	w->nid = ps.nid;
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
+/* The node that is not nid, of two; -1 if the machine has one. */
+static int other_node(int nid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d",
+		 !nid);
+	return access(path, F_OK) ? -1 : !nid;
+}
+
+/*
+ * A file beside m's, of m's size, written with byte c and synced; if busy,
+ * written once more and left dirty.
+ */
+static int donor_file(struct mem *m, unsigned char c, bool busy)
+{
+	char path[PATH_MAX + 8];
+	char *buf;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.donor", m->path);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	buf = malloc(m->size);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	memset(buf, c, m->size);
+	if (pwrite(fd, buf, m->size, 0) != (ssize_t)m->size || fsync(fd) ||
+	    (busy && pwrite(fd, buf, m->size, 0) != (ssize_t)m->size)) {
+		free(buf);
+		close(fd);
+		return -EIO;
+	}
+	free(buf);
+	return fd;
+}
+
+static void act(struct __test_metadata *_metadata, struct mem *m,
+		enum action a, int nid)
+{
+	unsigned long mask;
+	void *buf;
+	int fd, node, ret;
+
+	switch (a) {
+	case ACT_NONE:
+		break;
+	case ACT_PAGEOUT:
+		ASSERT_EQ(0, madvise(m->addr, m->size, MADV_PAGEOUT));
+		break;
+	case ACT_COLD:
+		ASSERT_EQ(0, madvise(m->addr, m->size, MADV_COLD));
+		break;
+	case ACT_DROP_CACHES:
+		sync();
+		ASSERT_EQ(0, write_sysctl("/proc/sys/vm/drop_caches", "3"));
+		break;
+	case ACT_FADV_DONTNEED:
+		ASSERT_EQ(0, posix_fadvise(m->fd, 0, m->size,
+					   POSIX_FADV_DONTNEED));
+		break;
+	case ACT_COMPACT:
+		ASSERT_EQ(0, write_sysctl("/proc/sys/vm/compact_memory", "1"));
+		break;
+	case ACT_MOVE_PAGES: {
+		void *pages[NR_PAGES];
+		int nodes[NR_PAGES], status[NR_PAGES];
+		size_t i;
+
+		node = other_node(nid);
+		ASSERT_LE(0, node) TH_LOG("needs two NUMA nodes");
+		for (i = 0; i < NR_PAGES; i++) {
+			pages[i] = m->addr + i * page_size;
+			nodes[i] = node;
+			status[i] = INT_MIN;
+		}
+		ret = syscall(SYS_move_pages, 0, NR_PAGES, pages, nodes,
+			      status, MPOL_MF_MOVE);
+		/*
+		 * Some left behind: how many the count says depends on how
+		 * the kernel batches a large folio's pages (7.3 counts one
+		 * page of a folio of four busy, three not moved). That none
+		 * moved, the witness below says page by page.
+		 */
+		gup_report("move_pages: %d not moved, status %d %d %d %d\n",
+			   ret, status[0], status[1], status[2], status[3]);
+		ASSERT_LT(0, ret);
+		ASSERT_GE(NR_PAGES, ret);
+		break;
+	}
+	case ACT_MBIND:
+		node = other_node(nid);
+		ASSERT_LE(0, node) TH_LOG("needs two NUMA nodes");
+		mask = 1UL << node;
+		ret = syscall(SYS_mbind, m->addr, m->size, MPOL_BIND, &mask,
+			      sizeof(mask) * 8, MPOL_MF_MOVE);
+		gup_report("mbind: %d (%s)\n", ret, ret ? strerror(errno) : "");
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, syscall(SYS_mbind, m->addr, m->size, MPOL_DEFAULT,
+				     NULL, 0, 0));
+		break;
+	case ACT_TRUNCATE:
+		ASSERT_EQ(0, ftruncate(m->fd, 0));
+		ASSERT_EQ(0, ftruncate(m->fd, m->size));
+		break;
+	case ACT_PUNCH_HOLE:
+		ASSERT_EQ(0, fallocate(m->fd, FALLOC_FL_PUNCH_HOLE |
+				       FALLOC_FL_KEEP_SIZE, 0, m->size));
+		break;
+	case ACT_DIO_WRITE:
+		ASSERT_EQ(0, posix_memalign(&buf, page_size, m->size));
+		memset(buf, OWNER, m->size);
+		fd = open(m->path, O_WRONLY | O_DIRECT);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ((ssize_t)m->size, pwrite(fd, buf, m->size, 0));
+		close(fd);
+		free(buf);
+		break;
+	case ACT_MOVE_EXT:
+	case ACT_MOVE_EXT_BUSY: {
+		struct move_extent me = { .len = m->size / page_size };
+		bool busy = a == ACT_MOVE_EXT_BUSY;
+
+		fd = donor_file(m, OWNER, busy);
+		ASSERT_LE(0, fd);
+		me.donor_fd = fd;
+		ret = ioctl(m->fd, EXT4_IOC_MOVE_EXT, &me);
+		gup_report("EXT4_IOC_MOVE_EXT: %d (%s), moved %llu blocks\n",
+			   ret, ret ? strerror(errno) : "",
+			   (unsigned long long)me.moved_len);
+		if (busy) {
+			/* The donor's dirty buffers cannot be released. */
+			ASSERT_EQ(-1, ret);
+			ASSERT_EQ(EBUSY, errno);
+			ASSERT_EQ(0, me.moved_len);
+		} else {
+			ASSERT_EQ(0, ret);
+			ASSERT_EQ(me.len, me.moved_len);
+		}
+		close(fd);
+		break;
+	}
+	}
+}
+
+/*
+ * The case's start and end in the kernel log, where the verdict on the log
+ * (selftests/klog.expected) looks for what the case may cause.
+ */
+static void kmsg_mark(const char *variant, enum action a, const char *what)
+{
+	char line[128];
+	int fd = open("/dev/kmsg", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	snprintf(line, sizeof(line), "gup_pin: case pagecache.%s.%s %s\n",
+		 variant, action_name[a], what);
+	if (write(fd, line, strlen(line)) < 0)
+		gup_report("cannot mark the kernel log: %s\n", strerror(errno));
+	close(fd);
+}
+
+/* One case: the fixture's gup_test file, kernel log and memory. */
+static void run_case(struct __test_metadata *_metadata, int gup_fd,
+		     int kmsg, struct mem *m, unsigned int api,
+		     const char *vname, enum action a)
+{
+	enum outcome want[NR_PAGES];
+	bool lost = false;
+	unsigned int how = api_pins(api) ? GUP_UNPIN_DEVICE_DIRTY :
+					   GUP_UNPIN_PUT_DEVICE_DIRTY;
+	struct witness before[NR_PAGES], held[NR_PAGES], w;
+	unsigned char *buf, fill;
+	char reports[1024];
+	__u64 pinned;
+	size_t i, j;
+	int nr;
+	__u32 id;
+
+	SETUP_SKIPPED(return);
+	kmsg_mark(vname, a, "begins");
+	buf = malloc(m->size);
+	ASSERT_NE(NULL, buf);
+
+	/* 1. On the disk, clean, with buffers: the page as writeback left it. */
+	memset(buf, OLD, m->size);
+	ASSERT_EQ((ssize_t)m->size, pwrite(m->fd, buf, m->size, 0));
+	ASSERT_EQ(0, fsync(m->fd));
+	for (i = 0; i < NR_PAGES; i++) {
+		witness(_metadata, gup_fd, m->addr + i * page_size,
+			&before[i]);
+		ASSERT_TRUE(before[i].cached);
+		ASSERT_TRUE(before[i].buffers);
+		ASSERT_FALSE(before[i].dirty);
+	}
+
+	/* 2. Held for write; the write fault dirtied it; writeback cleans it. */
+	ASSERT_EQ(0, gup_pin(gup_fd, m->addr, m->size, api, GUP_PIN_WRITE,
+			     &id, &pinned));
+	ASSERT_EQ(NR_PAGES, pinned);
+	ASSERT_EQ(0, fsync(m->fd));
+	for (i = 0; i < NR_PAGES; i++) {
+		witness_held(_metadata, gup_fd, id, i, &w);
+		ASSERT_FALSE(w.dirty);
+		ASSERT_TRUE(w.buffers);
+		ASSERT_EQ(before[i].pfn, w.pfn);
+		want[i] = expected(api, a, w.head == before[0].head);
+		lost |= want[i] == LOST;
+	}
+	ASSERT_EQ(0, kmsg_reports(kmsg, reports, sizeof(reports)))
+		TH_LOG("before the action: %s", reports);
+
+	/* 3. The action, and what it did to the held pages. */
+	act(_metadata, m, a, before[0].nid);
+	for (i = 0; i < NR_PAGES; i++) {
+		witness_held(_metadata, gup_fd, id, i, &held[i]);
+		gup_report("page %zu after the action: %s, %s, %s\n", i,
+			   held[i].cached ? "in the page cache" :
+					    "out of the page cache",
+			   held[i].buffers ? "buffers attached" : "no buffers",
+			   held[i].dirty ? "dirty" : "clean");
+		ASSERT_EQ(want[i] != HOLE && want[i] != OVERWRITTEN,
+			  held[i].cached);
+		ASSERT_EQ(want[i] == KEPT, held[i].buffers);
+		ASSERT_EQ(before[i].pfn, held[i].pfn)
+			TH_LOG("the held page moved: the session holds it");
+	}
+
+	/* 4. The device writes every page; 5. the release marks them. */
+	memset(buf, NEW, m->size);
+	ASSERT_EQ(0, gup_dma(gup_fd, id, GUP_DMA_TO_PAGES, 0, buf, m->size));
+	ASSERT_EQ(0, gup_unpin(gup_fd, id, how));
+
+	/* 6. Written back, unmapped and evicted; the disk decides. */
+	ASSERT_EQ(0, fsync(m->fd));
+	ASSERT_EQ(0, munmap(m->map, m->map_size));
+	m->map = NULL;
+	ASSERT_EQ(0, posix_fadvise(m->fd, 0, m->size, POSIX_FADV_DONTNEED));
+	ASSERT_EQ(0, read_disk(m->path, 0, buf, m->size));
+	for (i = 0; i < NR_PAGES; i++) {
+		static const unsigned char fills[] = {
+			[KEPT] = NEW, [HOLE] = 0, [OVERWRITTEN] = OWNER,
+			[LOST] = OLD,
+		};
+
+		fill = fills[want[i]];
+		for (j = 0; j < page_size && buf[i * page_size + j] == fill; j++)
+			;
+		ASSERT_EQ(page_size, j)
+			TH_LOG("page %zu on disk: byte %zu is %#x, %s wants %#x",
+			       i, j, buf[i * page_size + j],
+			       outcome_name[want[i]], fill);
+	}
+
+	/* 7. The kernel log: ext4's own account of a loss, and only then. */
+	nr = kmsg_reports(kmsg, reports, sizeof(reports));
+	if (lost) {
+		ASSERT_NE(NULL, strstr(reports, EXT4_NO_BUFFERS))
+			TH_LOG("kernel log: %s", reports);
+		gup_report("kernel log: %s\n", reports);
+	} else {
+		ASSERT_EQ(0, nr) TH_LOG("kernel log: %s", reports);
+	}
+	gup_report("%s, %s: %s %s %s %s: %s\n", api_name(api), action_name[a],
+		   outcome_name[want[0]], outcome_name[want[1]],
+		   outcome_name[want[2]], outcome_name[want[3]], why(api, a));
+	kmsg_mark(vname, a, "ends");
+	free(buf);
+}
+
+/* Nothing happens: the control. */
+TEST_F(pagecache, none)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_NONE);
+}
+
+/* Reclaim of the range: a pin keeps the buffers, a reference does not. */
+TEST_F(pagecache, pageout)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_PAGEOUT);
+}
+
+/* Deactivation only. */
+TEST_F(pagecache, cold)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_COLD);
+}
+
+/* The clean page cache dropped, mapped pages aside. */
+TEST_F(pagecache, drop_caches)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_DROP_CACHES);
+}
+
+/* The file's owner asks for the range to be dropped. */
+TEST_F(pagecache, fadv_dontneed)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_FADV_DONTNEED);
+}
+
+/* Compaction: the held page cannot be migrated. */
+TEST_F(pagecache, compact)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_COMPACT);
+}
+
+/* Migration to the other node, asked for by the page. */
+TEST_F(pagecache, move_pages)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_MOVE_PAGES);
+}
+
+/* Migration to the other node, asked for by the policy. */
+TEST_F(pagecache, mbind)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_MBIND);
+}
+
+/* The range leaves the file and comes back as a hole. */
+TEST_F(pagecache, truncate)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_TRUNCATE);
+}
+
+/* The same, through a hole punched. */
+TEST_F(pagecache, punch_hole)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_PUNCH_HOLE);
+}
+
+/* The file's owner writes the range with O_DIRECT. */
+TEST_F(pagecache, dio_write)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_DIO_WRITE);
+}
+
+/* e4defrag's ioctl moves the range's blocks: the page gets new buffers. */
+TEST_F(pagecache, move_ext)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_MOVE_EXT);
+}
+
+/* The same, from a donor whose page is dirty: the move gives up. */
+TEST_F(pagecache, move_ext_busy)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_MOVE_EXT_BUSY);
+}
+
+TEST_HARNESS_MAIN
