@@ -123,6 +123,15 @@ plant-warn:
 		tools/vm/tests/plant_warn/Kbuild $(BUILD)/plant_warn/
 	$(call kbuild,$(BUILD)/plant_warn)
 
+# The reproducers of kernel bugs the suite found (tools/repro/*.c).
+REPROS := $(patsubst tools/repro/%.c,$(BUILD)/repro/%,$(wildcard tools/repro/*.c))
+
+repro: $(REPROS)
+
+$(BUILD)/repro/%: tools/repro/%.c module/gup_test_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Imodule -static -o $@ $<
+
 $(BUILD):
 	@mkdir -p $@
 
@@ -169,5 +178,5 @@ clean:
 	cd module && rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order \
 		Module.symvers kbuild.log
 
-.PHONY: all module selftests benchmark upstream plant-warn check mutants install \
-	checkpatch kselftest-target patches clean
+.PHONY: all module selftests benchmark upstream plant-warn repro check mutants \
+	install checkpatch kselftest-target patches clean
