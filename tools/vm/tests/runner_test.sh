@@ -486,8 +486,14 @@ test_guest_boot_retry()
 
 	start=$SECONDS
 	rc=$(guest "$tmp/out" "$tmp/err" --boot-timeout 0 --timeout 600 -- true)
-	expect "guest: init not started in time, twice, fails the run" \
-		'[[ $rc -eq 125 && $((SECONDS - start)) -lt 300 ]]'
+	# Once in some hundred runs this has failed: say how, for next time.
+	if [[ $rc -eq 125 && $((SECONDS - start)) -lt 300 ]]; then
+		result ok "guest: init not started in time, twice, fails the run"
+	else
+		result fail "guest: init not started in time, twice, fails the run" \
+			"exit status $rc after $((SECONDS - start)) s; stderr:" \
+			"$(cat "$tmp/err")"
+	fi
 	check "guest: a late boot is tried once more" \
 		grep -q '^vm: init did not start in 0 s (last: .*); booting again$' \
 		"$tmp/err"
