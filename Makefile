@@ -58,7 +58,7 @@ KSRC_FILES := $(addprefix tools/testing/selftests/, \
 # measurement code they share go upstream in the mm series.
 CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
 		    tools/vm/tests/plant_warn/plant_warn.c \
-		    $(wildcard selftests/*.[ch] selftests/*.sh) \
+		    $(wildcard selftests/*.[ch] selftests/*.sh tools/repro/*.c) \
 		    $(wildcard tools/gup_benchmark/bench.[ch] \
 			       tools/gup_benchmark/stats.[ch])
 
