@@ -166,6 +166,41 @@ static const char *why(unsigned int api, enum action act)
 /* The kernel log lines a case must show: ext4's, when data is lost. */
 #define EXT4_NO_BUFFERS	"does not have buffers attached"
 
+/*
+ * The case's start and end in the kernel log, where the verdict on the log
+ * (selftests/klog.expected) looks for what the case may cause. The case
+ * open is named here, so that the teardown can end a case an assertion
+ * cut short, and nothing after it counts as the case's.
+ */
+static char open_case[96];
+
+static void kmsg_line(const char *what)
+{
+	char line[128];
+	int fd = open("/dev/kmsg", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	snprintf(line, sizeof(line), "gup_pin: case %s %s\n", open_case, what);
+	if (write(fd, line, strlen(line)) < 0)
+		gup_report("cannot mark the kernel log: %s\n", strerror(errno));
+	close(fd);
+}
+
+static void kmsg_begin(const char *variant, enum action a)
+{
+	snprintf(open_case, sizeof(open_case), "pagecache.%s.%s", variant,
+		 action_name[a]);
+	kmsg_line("begins");
+}
+
+static void kmsg_end(void)
+{
+	if (open_case[0])
+		kmsg_line("ends");
+	open_case[0] = '\0';
+}
+
 FIXTURE(pagecache)
 {
 	int fd;			/* gup_test */
@@ -200,6 +235,7 @@ FIXTURE_SETUP(pagecache)
 
 FIXTURE_TEARDOWN(pagecache)
 {
+	kmsg_end();
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->kmsg >= 0)
@@ -458,24 +494,6 @@ static void act(struct __test_metadata *_metadata, struct mem *m,
 	}
 }
 
-/*
- * The case's start and end in the kernel log, where the verdict on the log
- * (selftests/klog.expected) looks for what the case may cause.
- */
-static void kmsg_mark(const char *variant, enum action a, const char *what)
-{
-	char line[128];
-	int fd = open("/dev/kmsg", O_WRONLY);
-
-	if (fd < 0)
-		return;
-	snprintf(line, sizeof(line), "gup_pin: case pagecache.%s.%s %s\n",
-		 variant, action_name[a], what);
-	if (write(fd, line, strlen(line)) < 0)
-		gup_report("cannot mark the kernel log: %s\n", strerror(errno));
-	close(fd);
-}
-
 /* One case: the fixture's gup_test file, kernel log and memory. */
 static void run_case(struct __test_metadata *_metadata, int gup_fd,
 		     int kmsg, struct mem *m, unsigned int api,
@@ -494,7 +512,7 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	__u32 id;
 
 	SETUP_SKIPPED(return);
-	kmsg_mark(vname, a, "begins");
+	kmsg_begin(vname, a);
 	buf = malloc(m->size);
 	ASSERT_NE(NULL, buf);
 
@@ -580,7 +598,7 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	gup_report("%s, %s: %s %s %s %s: %s\n", api_name(api), action_name[a],
 		   outcome_name[want[0]], outcome_name[want[1]],
 		   outcome_name[want[2]], outcome_name[want[3]], why(api, a));
-	kmsg_mark(vname, a, "ends");
+	kmsg_end();
 	free(buf);
 }
 
