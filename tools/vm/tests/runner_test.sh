@@ -176,15 +176,15 @@ test_klog_scan()
 	test_klog_expected
 }
 
-# klog_log FILE LINE...: the clean log with LINEs in the middle.
-klog_log()
+# klog_try LINE...: klog_scan of the clean log with LINEs in the middle;
+# its status and output into the caller's rc and out.
+klog_try()
 {
-	local out=$1
-
-	shift
 	{ sed -n '1,30p' "$here/klog/clean.log"
 	  printf '[   12.345678] %s\n' "$@"
-	  sed -n '31,$p' "$here/klog/clean.log"; } >"$out"
+	  sed -n '31,$p' "$here/klog/clean.log"; } >"$tmp/exp.log"
+	rc=0
+	out=$(klog_scan "$tmp/exp.log") || rc=$?
 }
 
 # The reports a case expects: accepted from that case alone, and required.
@@ -197,30 +197,20 @@ test_klog_expected()
 	printf '%s\n' '# comment|not|an|entry' \
 		't.get.pageout|ext4_dirty_folio|each|WARNING: .*fs/ext4/inode\.c:[0-9]+ .*ext4_dirty_folio\+0x' \
 		>"$KLOG_EXPECTED"
-	klog_log "$tmp/exp.log" "$begin" "$warn" "$end"
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	klog_try "$begin" "$warn" "$end"
 	expect "klog_scan: an expected report inside its case passes" \
 		'[[ $rc -eq 0 && -z $out ]]'
-	klog_log "$tmp/exp.log" "$begin" "$end" "$warn"
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	klog_try "$begin" "$end" "$warn"
 	expect "klog_scan: the same report after its case is a bug, and the case lacks it" \
 		'[[ $rc -eq 1 && $out == *"$warn"* && $out == *"t.get.pageout ran without"* ]]'
-	klog_log "$tmp/exp.log" 'gup_pin: case t.pin.pageout begins' "$warn" \
+	klog_try 'gup_pin: case t.pin.pageout begins' "$warn" \
 		'gup_pin: case t.pin.pageout ends'
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
 	expect "klog_scan: the report in another case is a bug" \
 		'[[ $rc -eq 1 && $out == *"$warn"* && $out != *"ran without"* ]]'
-	klog_log "$tmp/exp.log" "$begin" "${warn/ext4_dirty_folio/block_dirty_folio}" "$end"
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	klog_try "$begin" "${warn/ext4_dirty_folio/block_dirty_folio}" "$end"
 	expect "klog_scan: another report in the case is a bug" \
 		'[[ $rc -eq 1 && $out == *block_dirty_folio* ]]'
-	klog_log "$tmp/exp.log" "$begin" "$end"
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
+	klog_try "$begin" "$end"
 	expect "klog_scan: a case that ran without its expected report fails" \
 		'[[ $rc -eq 1 && $out == "klog: t.get.pageout ran without its expected report from ext4_dirty_folio"* ]]'
 
@@ -229,16 +219,12 @@ test_klog_expected()
 	{ sed 's/|each|/|once|/' "$KLOG_EXPECTED"
 	  sed 's/|each|/|once|/; s/^t\.get\./t.pin./' "$KLOG_EXPECTED"; } >"$tmp/once"
 	KLOG_EXPECTED=$tmp/once
-	klog_log "$tmp/exp.log" 'gup_pin: case t.pin.pageout begins' "$warn" \
+	klog_try 'gup_pin: case t.pin.pageout begins' "$warn" \
 		'gup_pin: case t.pin.pageout ends' "$begin" "$end"
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
 	expect "klog_scan: a once report from the first of its cases passes" \
 		'[[ $rc -eq 0 && -z $out ]]'
-	klog_log "$tmp/exp.log" 'gup_pin: case t.pin.pageout begins' \
+	klog_try 'gup_pin: case t.pin.pageout begins' \
 		'gup_pin: case t.pin.pageout ends' "$begin" "$end"
-	rc=0
-	out=$(klog_scan "$tmp/exp.log") || rc=$?
 	expect "klog_scan: a once report from none of its cases fails, once" \
 		'[[ $rc -eq 1 && $(grep -c "ran without" <<<"$out") -eq 1 ]]'
 }
