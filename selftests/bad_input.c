@@ -775,9 +775,10 @@ TEST_F_TIMEOUT(bound, one_page_pinned_to_the_bound, 300)
 	size_t i;
 
 	/*
-	 * The mutation check runs the suite once per mutant; there this
-	 * minute-long case would add minutes per kernel, and
-	 * limit.module_wide kills the same mutant.
+	 * The mutation check runs the suite once per mutant; under the
+	 * mutant without the module-wide bound this case would pin one page
+	 * up to three files' bounds and overflow its refcount, and
+	 * limit.module_wide kills that mutant without doing so.
 	 */
 	if (getenv("GUP_MUTATION_CHECK"))
 		SKIP(return, "mutation check: limit.module_wide stands in");
