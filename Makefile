@@ -26,11 +26,13 @@
 #       the module for several kernels side by side
 # KSRC  kernel source tree for the selftest headers, upstream's gup_test and
 #       checkpatch (default: only those files, extracted from linux-source-6.1
-#       into build/ksrc)
+#       into build/ksrc, and the kselftest harness from linux-source-6.12
+#       into build/ksft: 6.1's cannot report XFAIL)
 
 BUILD := $(CURDIR)/build
 INSTALL_PATH ?= $(BUILD)/install
 KSRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
+KSFT_TAR ?= /usr/src/linux-source-6.12.tar.xz
 
 # Resolved on first use only: fetching is slow, and "make clean" needs none.
 KDIR ?= $(eval KDIR := $(shell $(CURDIR)/tools/vm/fetch-kernel)/build)$(KDIR)
@@ -40,11 +42,14 @@ MODULE_SRCS := $(wildcard module/*.c module/*.h) module/Kbuild
 ifdef KSRC
 KSRC_DIR := $(abspath $(KSRC))
 KSRC_DEP :=
+KSFT_DIR := $(KSRC_DIR)/tools/testing/selftests
+KSFT_DEP :=
 else
 KSRC_DIR := $(BUILD)/ksrc
 KSRC_DEP := $(KSRC_DIR)/.stamp
+KSFT_DIR := $(BUILD)/ksft/tools/testing/selftests
+KSFT_DEP := $(BUILD)/ksft/.stamp
 endif
-KSFT_DIR := $(KSRC_DIR)/tools/testing/selftests
 
 # What the build takes from a kernel tree; kernel files are never committed.
 KSRC_FILES := $(addprefix tools/testing/selftests/, \
@@ -87,7 +92,7 @@ ifneq ($(abspath $(MODOUT)),$(CURDIR)/module)
 endif
 	$(call kbuild,$(abspath $(MODOUT)))
 
-selftests: $(KSRC_DEP)
+selftests: $(KSFT_DEP)
 	$(MAKE) -C selftests OUTPUT=$(BUILD)/bin KSFT_INC=$(KSFT_DIR)
 
 benchmark:
@@ -100,7 +105,8 @@ upstream: $(BUILD)/upstream/gup_test
 $(BUILD)/upstream/gup_test: $(KSRC_DEP)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	@src=$(KSFT_DIR)/mm; test -f $$src/gup_test.c || src=$(KSFT_DIR)/vm; \
+	@src=$(KSRC_DIR)/tools/testing/selftests/mm; \
+	test -f $$src/gup_test.c || src=$(KSRC_DIR)/tools/testing/selftests/vm; \
 	extra=; ! grep -q '"vm_util.h"' $$src/gup_test.c || extra=$$src/vm_util.c; \
 	$(CC) -O2 -Wall -static -pthread -I$(KSRC_DIR) -I$(KSRC_DIR)/usr/include \
 		-o $@ $$src/gup_test.c $$extra
@@ -112,8 +118,17 @@ $(BUILD)/ksrc/.stamp: $(KSRC_TAR)
 		$(addprefix $(basename $(basename $(notdir $<)))/,$(KSRC_FILES))
 	@touch $@
 
-$(KSRC_TAR):
-	@echo "$@: missing: tools/deps.sh build installs linux-source-6.1, or set KSRC" >&2
+$(BUILD)/ksft/.stamp: $(KSFT_TAR)
+	@echo "  EXTRACT $(KSFT_TAR) -> build/ksft"
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@# Dated now, not as packed: what was built against another is older.
+	@tar -xJmf $< -C $(@D) --strip-components=1 --wildcards \
+		$(addprefix $(basename $(basename $(notdir $<)))/tools/testing/selftests/, \
+			    kselftest.h kselftest_harness.h)
+	@touch $@
+
+$(KSRC_TAR) $(KSFT_TAR):
+	@echo "$@: missing: tools/deps.sh build installs it, or set KSRC" >&2
 	@exit 1
 
 # The module the runner's tests plant a WARN with, built out of the tree.

@@ -114,7 +114,7 @@ deps_main()
 		build)
 			pkgs+=(make gcc libc6-dev perl xz-utils rsync patch
 			       libjson-c-dev libnuma-dev liburing-dev)
-			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1)
+			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1 linux-source-6.12)
 			;;
 		build-kernel)
 			pkgs+=(make gcc libc6-dev flex bison bc libelf-dev
