@@ -30,6 +30,9 @@
  *                page no file refers to
  *   lost         the disk has the old data, and ext4 said why
  *
+ * A case that shows a kernel bug found here (known_bugs[]) asserts what
+ * the bug does and ends in XFAIL; on a kernel without it, it fails.
+ *
  * The pin variant is the device as drivers hold pages today
  * (pin_user_pages(), unpin_user_pages_dirty_lock()); the get variant the
  * way the bug was made (get_user_pages(), set_page_dirty_lock(),
@@ -43,8 +46,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "kselftest_harness.h"
 #include "setup_skip.h"
@@ -77,12 +85,15 @@ struct move_extent {
 enum action {
 	ACT_NONE,
 	ACT_PAGEOUT,		/* madvise(MADV_PAGEOUT): reclaim */
+	ACT_PAGEOUT_ONE,	/* the same, of page 1 alone */
+	ACT_MEMCG_RECLAIM,	/* memory.reclaim of the file's cgroup */
 	ACT_COLD,		/* madvise(MADV_COLD) */
 	ACT_DROP_CACHES,	/* vm.drop_caches = 3 */
 	ACT_FADV_DONTNEED,	/* posix_fadvise(POSIX_FADV_DONTNEED) */
 	ACT_COMPACT,		/* vm.compact_memory */
 	ACT_MOVE_PAGES,		/* move_pages() to the other node */
 	ACT_MBIND,		/* mbind(MPOL_BIND, MPOL_MF_MOVE) to it */
+	ACT_SPLIT,		/* debugfs split_huge_pages of the range */
 	ACT_TRUNCATE,		/* ftruncate() to 0 and back */
 	ACT_PUNCH_HOLE,		/* fallocate(PUNCH_HOLE) over the range */
 	ACT_DIO_WRITE,		/* an O_DIRECT write over the range */
@@ -91,10 +102,13 @@ enum action {
 };
 
 static const char * const action_name[] = {
-	[ACT_NONE] = "none", [ACT_PAGEOUT] = "pageout", [ACT_COLD] = "cold",
+	[ACT_NONE] = "none", [ACT_PAGEOUT] = "pageout",
+	[ACT_PAGEOUT_ONE] = "pageout_one",
+	[ACT_MEMCG_RECLAIM] = "memcg_reclaim", [ACT_COLD] = "cold",
 	[ACT_DROP_CACHES] = "drop_caches",
 	[ACT_FADV_DONTNEED] = "fadv_dontneed", [ACT_COMPACT] = "compact",
 	[ACT_MOVE_PAGES] = "move_pages", [ACT_MBIND] = "mbind",
+	[ACT_SPLIT] = "split",
 	[ACT_TRUNCATE] = "truncate", [ACT_PUNCH_HOLE] = "punch_hole",
 	[ACT_DIO_WRITE] = "dio_write", [ACT_MOVE_EXT] = "move_ext",
 	[ACT_MOVE_EXT_BUSY] = "move_ext_busy",
@@ -108,13 +122,14 @@ static const char * const outcome_name[] = {
 };
 
 /*
- * What becomes of the device's data in a page; first: the page is in the
- * file's first folio, where EXT4_IOC_MOVE_EXT stops when the donor's
- * cannot be moved. A pin keeps reclaim and migration away; a plain
- * reference does not stop reclaim from releasing the buffers of a clean
- * page it then fails to free.
+ * What becomes of the device's data in page i, of a folio of that order.
+ * A pin keeps reclaim and migration away; a plain reference does not stop
+ * reclaim from releasing the buffers of a clean page it then fails to
+ * free. Reclaim of part of a large folio first splits it, which the held
+ * folio's references refuse.
  */
-static enum outcome expected(unsigned int api, enum action act, bool first)
+static enum outcome expected(unsigned int api, enum action act, size_t i,
+			     unsigned int order)
 {
 	switch (act) {
 	case ACT_TRUNCATE:
@@ -123,12 +138,71 @@ static enum outcome expected(unsigned int api, enum action act, bool first)
 	case ACT_DIO_WRITE:
 		return OVERWRITTEN;
 	case ACT_PAGEOUT:
+	case ACT_MEMCG_RECLAIM:
 		return api_pins(api) ? KEPT : LOST;
-	case ACT_MOVE_EXT_BUSY:
-		return first ? LOST : KEPT;
+	case ACT_PAGEOUT_ONE:
+		return !api_pins(api) && !order && i == 1 ? LOST : KEPT;
 	default:
 		return KEPT;
 	}
+}
+
+/*
+ * The kernel bugs these cases found. A case that shows one asserts what
+ * the bug does, page by page, down to the disk and the kernel log, and
+ * ends in XFAIL naming it; on a kernel without the bug the same case
+ * fails, and says that the bug is gone. klog.expected accepts the bug's
+ * reports from these cases alone, and fails a log that lacks them.
+ */
+struct known_bug {
+	enum action act;
+	const char *what;
+	/* What the bug makes of a page; first: in the file's first folio. */
+	enum outcome (*outcome)(bool first);
+};
+
+/* EXT4_IOC_MOVE_EXT gives up in the first folio, whose buffers it freed. */
+static enum outcome move_ext_busy_outcome(bool first)
+{
+	return first ? LOST : KEPT;
+}
+
+static const struct known_bug known_bugs[] = {
+	{
+		.act = ACT_MOVE_EXT_BUSY,
+		.what =
+			"ext4: EXT4_IOC_MOVE_EXT with a busy donor frees the held page's buffers, then fails with EBUSY (docs/kernel-bugs/ext4-move-ext-busy-donor.md)",
+		.outcome = move_ext_busy_outcome,
+	},
+};
+
+static const struct known_bug *known_bug(enum action act)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(known_bugs); i++)
+		if (known_bugs[i].act == act)
+			return &known_bugs[i];
+	return NULL;
+}
+
+/*
+ * End the case as an expected failure: KSFT_XFAIL, which the harness
+ * reports as "ok ... # XFAIL REASON" since v6.12. An older harness has no
+ * such result, and fails the case.
+ */
+static void known_bug_seen(struct __test_metadata *_metadata,
+			   const char *reason)
+{
+#ifdef KSELFTEST_PRIO_XFAIL
+	snprintf(_metadata->results->reason,
+		 sizeof(_metadata->results->reason), "%s", reason);
+	_metadata->exit_code = KSFT_XFAIL;
+#else
+	ASSERT_TRUE(false)
+		TH_LOG("a known kernel bug, and no XFAIL in this harness: %s",
+		       reason);
+#endif
 }
 
 /* What kept the data, or lost it, as the kernels' sources say. */
@@ -141,6 +215,16 @@ static const char *why(unsigned int api, enum action act)
 		return api_pins(api) ?
 		       "reclaim keeps a maybe-DMA-pinned folio, buffers and all" :
 		       "reclaim released the buffers of a clean page it could not free";
+	case ACT_PAGEOUT_ONE:
+		return api_pins(api) ?
+		       "reclaim keeps a maybe-DMA-pinned folio" :
+		       "reclaim freed the page's buffers, or kept a large folio it could not split";
+	case ACT_MEMCG_RECLAIM:
+		return api_pins(api) ?
+		       "the cgroup's reclaim keeps a maybe-DMA-pinned folio" :
+		       "the cgroup's reclaim freed the buffers of a clean page it could not free";
+	case ACT_SPLIT:
+		return "a held large folio is not split; a small one has nothing to split";
 	case ACT_COLD:
 		return "the page was only deactivated";
 	case ACT_DROP_CACHES:
@@ -201,6 +285,104 @@ static void kmsg_end(void)
 	open_case[0] = '\0';
 }
 
+#define SPLIT_HUGE_PAGES	"/sys/kernel/debug/split_huge_pages"
+#define CGROUP_ROOT		"/sys/fs/cgroup"
+
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
+/*
+ * ext4's warnings are rate-limited per file system (10 in 5 s): a case's
+ * "does not have buffers attached" must not be lost to the cases before
+ * it. The limit is off for the case, and put back after it.
+ */
+static char ratelimit_path[96], ratelimit_old[32];
+
+static void ext4_ratelimit_off(const char *file)
+{
+	char link[64], dev[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(file, &st))
+		return;
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_dev),
+		 minor(st.st_dev));
+	n = readlink(link, dev, sizeof(dev) - 1);
+	if (n < 0)
+		return;
+	dev[n] = '\0';
+	snprintf(ratelimit_path, sizeof(ratelimit_path),
+		 "/sys/fs/ext4/%.32s/warning_ratelimit_interval_ms",
+		 strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev);
+	fd = open(ratelimit_path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, ratelimit_old, sizeof(ratelimit_old) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || write_sysctl(ratelimit_path, "0")) {
+		ratelimit_path[0] = '\0';
+		return;
+	}
+	ratelimit_old[n] = '\0';
+}
+
+static void ext4_ratelimit_restore(void)
+{
+	if (ratelimit_path[0] && write_sysctl(ratelimit_path, ratelimit_old))
+		gup_report("cannot restore %s\n", ratelimit_path);
+	ratelimit_path[0] = '\0';
+}
+
+/* The case's cgroup, while it has one. */
+static char memcg[64];
+
+/*
+ * Put this process into a cgroup of its own, under cgroup v2 with the
+ * memory controller. Returns why it cannot, or NULL.
+ */
+static const char *memcg_enter(void)
+{
+	char path[sizeof(memcg) + 16], pid[16];
+	struct statfs sf;
+
+	if ((statfs(CGROUP_ROOT, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC) &&
+	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+		return "no cgroup v2 at " CGROUP_ROOT ": needs CONFIG_CGROUPS";
+	if (write_sysctl(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		return "no memory controller: needs CONFIG_MEMCG";
+	snprintf(memcg, sizeof(memcg), CGROUP_ROOT "/gup_pin.%d", getpid());
+	snprintf(path, sizeof(path), "%s/cgroup.procs", memcg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (mkdir(memcg, 0755) || write_sysctl(path, pid)) {
+		rmdir(memcg);
+		memcg[0] = '\0';
+		return "cannot make a cgroup and enter it";
+	}
+	return NULL;
+}
+
+static void memcg_leave(void)
+{
+	char pid[16];
+
+	if (!memcg[0])
+		return;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_sysctl(CGROUP_ROOT "/cgroup.procs", pid) || rmdir(memcg))
+		gup_report("cannot remove %s: %s\n", memcg, strerror(errno));
+	memcg[0] = '\0';
+}
+
 FIXTURE(pagecache)
 {
 	int fd;			/* gup_test */
@@ -228,6 +410,7 @@ FIXTURE_SETUP(pagecache)
 		mem_teardown(&self->mem);
 		SETUP_SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
 	}
+	ext4_ratelimit_off(self->mem.path);
 	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, self->kmsg);
 	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
@@ -241,6 +424,8 @@ FIXTURE_TEARDOWN(pagecache)
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 	mem_teardown(&self->mem);
+	memcg_leave();
+	ext4_ratelimit_restore();
 }
 
 /*
@@ -288,6 +473,7 @@ struct witness {
 	bool dirty;
 	__u64 pfn;
 	__u64 head;		/* the first pfn of its folio */
+	unsigned int order;	/* of its folio */
 	int refcount;
 	int nid;
 };
@@ -308,6 +494,7 @@ static void witness(struct __test_metadata *_metadata, int fd,
 	w->dirty = ps.flags & GUP_PS_DIRTY;
 	w->pfn = ps.pfn;
 	w->head = head;
+	w->order = ps.order;
 	w->refcount = ps.refcount;
 	w->nid = ps.nid;
 	ASSERT_EQ(w->buffers, !!(kflags & (1ULL << KPF_PRIVATE_BIT)))
@@ -329,20 +516,9 @@ static void witness_held(struct __test_metadata *_metadata, int fd, __u32 id,
 	w->dirty = ps.flags & GUP_PS_DIRTY;
 	w->pfn = ps.pfn;
 	w->head = ps.pfn & ~((1ULL << ps.order) - 1);
+	w->order = ps.order;
 	w->refcount = ps.refcount;
 	w->nid = ps.nid;
-}
-
-static int write_sysctl(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -errno;
 }
 
 /* The node that is not nid, of two; -1 if the machine has one. */
@@ -399,6 +575,31 @@ static void act(struct __test_metadata *_metadata, struct mem *m,
 	case ACT_PAGEOUT:
 		ASSERT_EQ(0, madvise(m->addr, m->size, MADV_PAGEOUT));
 		break;
+	case ACT_PAGEOUT_ONE:
+		ASSERT_EQ(0, madvise(m->addr + page_size, page_size,
+				     MADV_PAGEOUT));
+		break;
+	case ACT_MEMCG_RECLAIM: {
+		char path[PATH_MAX + 16];
+
+		/*
+		 * More than the cgroup can give back, for a whole pass over
+		 * its pages: EAGAIN says it gave back less.
+		 */
+		snprintf(path, sizeof(path), "%s/memory.reclaim", memcg);
+		ret = write_sysctl(path, "64M");
+		gup_report("memory.reclaim: %s\n", ret ? strerror(-ret) : "done");
+		ASSERT_TRUE(!ret || ret == -EAGAIN);
+		break;
+	}
+	case ACT_SPLIT: {
+		char cmd[PATH_MAX + 32];
+
+		snprintf(cmd, sizeof(cmd), "%s,0x0,0x%zx", m->path,
+			 m->size / page_size);
+		ASSERT_EQ(0, write_sysctl(SPLIT_HUGE_PAGES, cmd));
+		break;
+	}
 	case ACT_COLD:
 		ASSERT_EQ(0, madvise(m->addr, m->size, MADV_COLD));
 		break;
@@ -499,11 +700,13 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 		     int kmsg, struct mem *m, unsigned int api,
 		     const char *vname, enum action a)
 {
+	const struct known_bug *bug = known_bug(a);
 	enum outcome want[NR_PAGES];
+	char lost_pages[4 * NR_PAGES] = "";
 	bool lost = false;
 	unsigned int how = api_pins(api) ? GUP_UNPIN_DEVICE_DIRTY :
 					   GUP_UNPIN_PUT_DEVICE_DIRTY;
-	struct witness before[NR_PAGES], held[NR_PAGES], w;
+	struct witness before[NR_PAGES], held[NR_PAGES], w[NR_PAGES];
 	unsigned char *buf, fill;
 	char reports[1024];
 	__u64 pinned;
@@ -534,12 +737,18 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	ASSERT_EQ(NR_PAGES, pinned);
 	ASSERT_EQ(0, fsync(m->fd));
 	for (i = 0; i < NR_PAGES; i++) {
-		witness_held(_metadata, gup_fd, id, i, &w);
-		ASSERT_FALSE(w.dirty);
-		ASSERT_TRUE(w.buffers);
-		ASSERT_EQ(before[i].pfn, w.pfn);
-		want[i] = expected(api, a, w.head == before[0].head);
-		lost |= want[i] == LOST;
+		witness_held(_metadata, gup_fd, id, i, &w[i]);
+		ASSERT_FALSE(w[i].dirty);
+		ASSERT_TRUE(w[i].buffers);
+		ASSERT_EQ(before[i].pfn, w[i].pfn);
+		want[i] = bug ? bug->outcome(w[i].head == before[0].head) :
+				expected(api, a, i, w[i].order);
+		if (want[i] == LOST) {
+			lost = true;
+			snprintf(lost_pages + strlen(lost_pages),
+				 sizeof(lost_pages) - strlen(lost_pages),
+				 " %zu", i);
+		}
 	}
 	ASSERT_EQ(0, kmsg_reports(kmsg, reports, sizeof(reports)))
 		TH_LOG("before the action: %s", reports);
@@ -555,9 +764,16 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 			   held[i].dirty ? "dirty" : "clean");
 		ASSERT_EQ(want[i] != HOLE && want[i] != OVERWRITTEN,
 			  held[i].cached);
-		ASSERT_EQ(want[i] == KEPT, held[i].buffers);
+		ASSERT_EQ(want[i] == KEPT, held[i].buffers)
+			TH_LOG("page %zu %s its buffers%s%s", i,
+			       held[i].buffers ? "kept" : "lost",
+			       bug ? "; the kernel does not show the known bug: " : "",
+			       bug ? bug->what : "");
 		ASSERT_EQ(before[i].pfn, held[i].pfn)
 			TH_LOG("the held page moved: the session holds it");
+		ASSERT_EQ(w[i].order, held[i].order)
+			TH_LOG("page %zu: a held folio of order %u split to %u",
+			       i, w[i].order, held[i].order);
 	}
 
 	/* 4. The device writes every page; 5. the release marks them. */
@@ -600,6 +816,12 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 		   outcome_name[want[2]], outcome_name[want[3]], why(api, a));
 	kmsg_end();
 	free(buf);
+	if (bug) {
+		snprintf(reports, sizeof(reports),
+			 "known kernel bug: %s: the device's data lost in page(s)%s, the disk keeps %#x",
+			 bug->what, lost_pages, OLD);
+		known_bug_seen(_metadata, reports);
+	}
 }
 
 /* Nothing happens: the control. */
@@ -614,6 +836,34 @@ TEST_F(pagecache, pageout)
 {
 	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
 		 variant->name, ACT_PAGEOUT);
+}
+
+/* Reclaim of page 1 alone: of a large folio, a split first. */
+TEST_F(pagecache, pageout_one)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_PAGEOUT_ONE);
+}
+
+/*
+ * Reclaim by the memory cgroup the file's pages are charged to: the
+ * fixture's file is made anew from within it.
+ */
+TEST_F(pagecache, memcg_reclaim)
+{
+	char why[256];
+	const char *skip;
+
+	SETUP_SKIPPED(return);
+	skip = memcg_enter();
+	if (skip)
+		SKIP(return, "%s", skip);
+	mem_teardown(&self->mem);
+	ASSERT_EQ(0, mem_setup(&self->mem, MEM_FILE_SHARED, NR_PAGES, why,
+			       sizeof(why)))
+		TH_LOG("%s", why);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_MEMCG_RECLAIM);
 }
 
 /* Deactivation only. */
@@ -656,6 +906,17 @@ TEST_F(pagecache, mbind)
 {
 	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
 		 variant->name, ACT_MBIND);
+}
+
+/* A split of the file's large folios asked for through debugfs. */
+TEST_F(pagecache, split)
+{
+	SETUP_SKIPPED(return);
+	if (access(SPLIT_HUGE_PAGES, W_OK))
+		SKIP(return, "no %s: needs CONFIG_TRANSPARENT_HUGEPAGE",
+		     SPLIT_HUGE_PAGES);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
+		 variant->name, ACT_SPLIT);
 }
 
 /* The range leaves the file and comes back as a hole. */
