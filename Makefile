@@ -145,7 +145,7 @@ repro: $(REPROS)
 
 $(BUILD)/repro/%: tools/repro/%.c module/gup_test_abi.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Imodule -static -o $@ $<
+	$(CC) -O2 -Wall -Imodule -static -pthread -o $@ $<
 
 $(BUILD):
 	@mkdir -p $@

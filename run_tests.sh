@@ -116,7 +116,8 @@ digest()
 		xfail=$(cd "$logs" && find . -maxdepth 1 -name '*.ktap' \
 			-newer .started -exec grep -HE --binary-files=without-match \
 			'^[# ]*ok [0-9]+ .* # XFAIL ' {} + |
-			sed -E 's|^\./||; s/\.ktap:[# ]*ok [0-9]+ / /; s/ # XFAIL .*//') ||
+			sed -E 's|^\./||; s/\.ktap:[# ]*ok [0-9]+ / /; s/ # XFAIL .*//' |
+			sort) ||
 		true
 	if [[ -n $xfail ]]; then
 		echo "# run_tests: expected failures, known kernel bugs (passed; the reason is on each XFAIL line):"

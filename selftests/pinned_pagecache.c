@@ -36,11 +36,13 @@
  * The pin variant is the device as drivers hold pages today
  * (pin_user_pages(), unpin_user_pages_dirty_lock()); the get variant the
  * way the bug was made (get_user_pages(), set_page_dirty_lock(),
- * put_page()).
+ * put_page()). The dio_inflight cases are the kernel's own short-term
+ * hold: an O_DIRECT read into the pages, in flight during the action.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,37 +156,28 @@ static enum outcome expected(unsigned int api, enum action act, size_t i,
  * fails, and says that the bug is gone. klog.expected accepts the bug's
  * reports from these cases alone, and fails a log that lacks them.
  */
-struct known_bug {
-	enum action act;
-	const char *what;
-	/* What the bug makes of a page; first: in the file's first folio. */
-	enum outcome (*outcome)(bool first);
+enum bug {
+	BUG_NONE,
+	BUG_MOVE_EXT_BUSY,
+	BUG_SPLIT_FREES_BUFFERS,
+	BUG_DIO_BY_REFERENCE,
 };
 
-/* EXT4_IOC_MOVE_EXT gives up in the first folio, whose buffers it freed. */
-static enum outcome move_ext_busy_outcome(bool first)
-{
-	return first ? LOST : KEPT;
-}
-
-static const struct known_bug known_bugs[] = {
-	{
-		.act = ACT_MOVE_EXT_BUSY,
-		.what =
-			"ext4: EXT4_IOC_MOVE_EXT with a busy donor frees the held page's buffers, then fails with EBUSY (docs/kernel-bugs/ext4-move-ext-busy-donor.md)",
-		.outcome = move_ext_busy_outcome,
-	},
+/* Each bug's name: its report in docs/kernel-bugs/, its cases' in the log. */
+static const char * const bug_name[] = {
+	[BUG_MOVE_EXT_BUSY] = "ext4-move-ext-busy-donor",
+	[BUG_SPLIT_FREES_BUFFERS] = "split-frees-held-buffers",
+	[BUG_DIO_BY_REFERENCE] = "dio-by-reference",
 };
 
-static const struct known_bug *known_bug(enum action act)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(known_bugs); i++)
-		if (known_bugs[i].act == act)
-			return &known_bugs[i];
-	return NULL;
-}
+static const char * const bug_what[] = {
+	[BUG_MOVE_EXT_BUSY] =
+		"ext4: EXT4_IOC_MOVE_EXT with a busy donor frees the held page's buffers, then fails with EBUSY (docs/kernel-bugs/ext4-move-ext-busy-donor.md)",
+	[BUG_SPLIT_FREES_BUFFERS] =
+		"mm: a split of a held large file folio frees its buffers, then fails on the folio's references (docs/kernel-bugs/split-frees-held-buffers.md)",
+	[BUG_DIO_BY_REFERENCE] =
+		"direct I/O holds the pages it reads into by reference, not by pin (the block layer before v6.5): reclaim frees their buffers (docs/kernel-bugs/dio-by-reference.md)",
+};
 
 /*
  * End the case as an expected failure: KSFT_XFAIL, which the harness
@@ -271,10 +264,10 @@ static void kmsg_line(const char *what)
 	close(fd);
 }
 
-static void kmsg_begin(const char *variant, enum action a)
+static void kmsg_begin(const char *holder, enum action a, const char *bug)
 {
-	snprintf(open_case, sizeof(open_case), "pagecache.%s.%s", variant,
-		 action_name[a]);
+	snprintf(open_case, sizeof(open_case), "%s.%s%s%s", holder,
+		 action_name[a], bug ? "+" : "", bug ? bug : "");
 	kmsg_line("begins");
 }
 
@@ -344,50 +337,91 @@ static void ext4_ratelimit_restore(void)
 }
 
 /* The case's cgroup, while it has one. */
-static char memcg[64];
+static char cgroup[64];
 
 /*
  * Put this process into a cgroup of its own, under cgroup v2 with the
- * memory controller. Returns why it cannot, or NULL.
+ * controllers named ("memory", "io") enabled for it. Returns why it
+ * cannot, or NULL.
  */
-static const char *memcg_enter(void)
+static const char *cgroup_enter(const char *const *controllers)
 {
-	char path[sizeof(memcg) + 16], pid[16];
+	static char why[96];
+	char path[sizeof(cgroup) + 16], pid[16];
 	struct statfs sf;
 
 	if ((statfs(CGROUP_ROOT, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC) &&
 	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
 		return "no cgroup v2 at " CGROUP_ROOT ": needs CONFIG_CGROUPS";
-	if (write_sysctl(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
-		return "no memory controller: needs CONFIG_MEMCG";
-	snprintf(memcg, sizeof(memcg), CGROUP_ROOT "/gup_pin.%d", getpid());
-	snprintf(path, sizeof(path), "%s/cgroup.procs", memcg);
+	for (; *controllers; controllers++) {
+		snprintf(why, sizeof(why), "+%s", *controllers);
+		if (write_sysctl(CGROUP_ROOT "/cgroup.subtree_control", why)) {
+			snprintf(why, sizeof(why),
+				 "no %s controller: needs CONFIG_%s", *controllers,
+				 strcmp(*controllers, "io") ? "MEMCG" : "BLK_CGROUP");
+			return why;
+		}
+	}
+	snprintf(cgroup, sizeof(cgroup), CGROUP_ROOT "/gup_pin.%d", getpid());
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (mkdir(memcg, 0755) || write_sysctl(path, pid)) {
-		rmdir(memcg);
-		memcg[0] = '\0';
+	if (mkdir(cgroup, 0755) || write_sysctl(path, pid)) {
+		rmdir(cgroup);
+		cgroup[0] = '\0';
 		return "cannot make a cgroup and enter it";
 	}
 	return NULL;
 }
 
-static void memcg_leave(void)
+/* A file of the case's cgroup: 0 or -errno. */
+static int cgroup_write(const char *file, const char *val)
+{
+	char path[sizeof(cgroup) + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", cgroup, file);
+	return write_sysctl(path, val);
+}
+
+static void cgroup_leave(void)
 {
 	char pid[16];
 
-	if (!memcg[0])
+	if (!cgroup[0])
 		return;
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_sysctl(CGROUP_ROOT "/cgroup.procs", pid) || rmdir(memcg))
-		gup_report("cannot remove %s: %s\n", memcg, strerror(errno));
-	memcg[0] = '\0';
+	if (write_sysctl(CGROUP_ROOT "/cgroup.procs", pid) || rmdir(cgroup))
+		gup_report("cannot remove %s: %s\n", cgroup, strerror(errno));
+	cgroup[0] = '\0';
 }
+
+/*
+ * Who holds the pages for write while the action is taken: the module's
+ * session, pin_user_pages() or get_user_pages() (api), or the kernel's own
+ * direct I/O: an O_DIRECT read into them from a RAM disk whose reads the
+ * case's cgroup throttles until the action is done (api: how the kernel
+ * holds them, probed).
+ */
+struct holder {
+	unsigned int api;
+	const char *name;	/* the case's name in the kernel log */
+	bool dio;
+	__u32 id;		/* the session */
+	int dev;		/* the RAM disk, O_DIRECT */
+	char throttle[32];	/* its "MAJ:MIN", for io.max */
+	void *addr;
+	size_t size;
+	pthread_t reader;
+	bool reading;
+	int done;
+	ssize_t ret;
+};
 
 FIXTURE(pagecache)
 {
 	int fd;			/* gup_test */
 	int kmsg;		/* the case's kernel log, from its start */
 	struct mem mem;
+	struct holder holder;
 };
 
 FIXTURE_VARIANT(pagecache)
@@ -396,12 +430,19 @@ FIXTURE_VARIANT(pagecache)
 	const char *name;
 };
 
-FIXTURE_VARIANT_ADD(pagecache, pin) { .api = GUP_API_PUP, .name = "pin" };
-FIXTURE_VARIANT_ADD(pagecache, get) { .api = GUP_API_GUP, .name = "get" };
+FIXTURE_VARIANT_ADD(pagecache, pin) {
+	.api = GUP_API_PUP, .name = "pagecache.pin",
+};
+
+FIXTURE_VARIANT_ADD(pagecache, get) {
+	.api = GUP_API_GUP, .name = "pagecache.get",
+};
 
 FIXTURE_SETUP(pagecache)
 {
 	self->kmsg = -1;
+	self->holder.api = variant->api;
+	self->holder.name = variant->name;
 	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, MEM_FILE_SHARED,
 			     NR_PAGES);
 	if (!pagemap_pfn(self->mem.addr) || kpageflags(0) < 0) {
@@ -424,7 +465,7 @@ FIXTURE_TEARDOWN(pagecache)
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 	mem_teardown(&self->mem);
-	memcg_leave();
+	cgroup_leave();
 	ext4_ratelimit_restore();
 }
 
@@ -579,19 +620,15 @@ static void act(struct __test_metadata *_metadata, struct mem *m,
 		ASSERT_EQ(0, madvise(m->addr + page_size, page_size,
 				     MADV_PAGEOUT));
 		break;
-	case ACT_MEMCG_RECLAIM: {
-		char path[PATH_MAX + 16];
-
+	case ACT_MEMCG_RECLAIM:
 		/*
 		 * More than the cgroup can give back, for a whole pass over
 		 * its pages: EAGAIN says it gave back less.
 		 */
-		snprintf(path, sizeof(path), "%s/memory.reclaim", memcg);
-		ret = write_sysctl(path, "64M");
+		ret = cgroup_write("memory.reclaim", "64M");
 		gup_report("memory.reclaim: %s\n", ret ? strerror(-ret) : "done");
 		ASSERT_TRUE(!ret || ret == -EAGAIN);
 		break;
-	}
 	case ACT_SPLIT: {
 		char cmd[PATH_MAX + 32];
 
@@ -695,27 +732,168 @@ static void act(struct __test_metadata *_metadata, struct mem *m,
 	}
 }
 
+static void *dio_read(void *arg)
+{
+	struct holder *h = arg;
+
+	h->ret = pread(h->dev, h->addr, h->size, 0);
+	if (h->ret < 0)
+		h->ret = -errno;
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Lift the throttle and wait for the read, if one is in flight. */
+static void dio_finish(struct holder *h)
+{
+	char val[64];
+
+	if (!h->reading)
+		return;
+	snprintf(val, sizeof(val), "%s rbps=max", h->throttle);
+	if (cgroup_write("io.max", val))
+		gup_report("cannot lift the throttle: %s\n", strerror(errno));
+	pthread_join(h->reader, NULL);
+	h->reading = false;
+}
+
+/*
+ * Take the pages: the module's session, or the read, once its bio holds
+ * every page (a reference more than the mapping's).
+ */
+static void hold(struct __test_metadata *_metadata, int gup_fd,
+		 struct mem *m, struct holder *h, const struct witness *before)
+{
+	struct witness w;
+	char val[64];
+	__u64 pinned;
+	size_t i;
+	int tries;
+
+	if (!h->dio) {
+		ASSERT_EQ(0, gup_pin(gup_fd, m->addr, m->size, h->api,
+				     GUP_PIN_WRITE, &h->id, &pinned));
+		ASSERT_EQ(NR_PAGES, pinned);
+		return;
+	}
+	/* 512 bytes a second: the 16 KiB read waits half a minute. */
+	snprintf(val, sizeof(val), "%s rbps=512", h->throttle);
+	ASSERT_EQ(0, cgroup_write("io.max", val));
+	h->addr = m->addr;
+	h->size = m->size;
+	h->done = 0;
+	ASSERT_EQ(0, pthread_create(&h->reader, NULL, dio_read, h));
+	h->reading = true;
+	/*
+	 * Held once every folio has gained what the read takes of it: a
+	 * reference per page, or a pin (GUP_PIN_COUNTING_BIAS on a small
+	 * folio). A large folio's count is its pages' together: the first
+	 * page pinned does not mean the last is.
+	 */
+	for (tries = 0; tries < 2000; tries++) {
+		for (i = 0; i < NR_PAGES; i++) {
+			int unit, need = 0;
+			size_t j;
+
+			witness(_metadata, gup_fd, m->addr + i * page_size, &w);
+			unit = api_pins(h->api) && !w.order ? GUP_BIAS : 1;
+			for (j = 0; j < NR_PAGES; j++)
+				need += before[j].head == w.head ? unit : 0;
+			if (w.refcount - before[i].refcount < need)
+				break;
+		}
+		if (i == NR_PAGES)
+			break;
+		usleep(1000);
+	}
+	ASSERT_EQ(NR_PAGES, i) TH_LOG("the read did not take page %zu within 2 s", i);
+	ASSERT_FALSE(__atomic_load_n(&h->done, __ATOMIC_ACQUIRE))
+		TH_LOG("the read finished at once: %zd", h->ret);
+}
+
+/* Page i as the holder has it: the session's page, or the mapping's. */
+static void held_state(struct __test_metadata *_metadata, int gup_fd,
+		       struct mem *m, const struct holder *h, size_t i,
+		       struct witness *w)
+{
+	if (h->dio)
+		witness(_metadata, gup_fd, m->addr + i * page_size, w);
+	else
+		witness_held(_metadata, gup_fd, h->id, i, w);
+}
+
+/*
+ * The device writes every page and the holder lets go, marking them dirty:
+ * the module's DMA and unpin, or the read's data and completion.
+ */
+static void release(struct __test_metadata *_metadata, int gup_fd,
+		    struct mem *m, struct holder *h, unsigned char *buf)
+{
+	if (!h->dio) {
+		memset(buf, NEW, m->size);
+		ASSERT_EQ(0, gup_dma(gup_fd, h->id, GUP_DMA_TO_PAGES, 0, buf,
+				     m->size));
+		ASSERT_EQ(0, gup_unpin(gup_fd, h->id, api_pins(h->api) ?
+					GUP_UNPIN_DEVICE_DIRTY :
+					GUP_UNPIN_PUT_DEVICE_DIRTY));
+		return;
+	}
+	ASSERT_FALSE(__atomic_load_n(&h->done, __ATOMIC_ACQUIRE))
+		TH_LOG("the read finished before the action did: %zd", h->ret);
+	dio_finish(h);
+	ASSERT_EQ((ssize_t)m->size, h->ret);
+}
+
+/*
+ * What becomes of page i's data, w its folio as held, and the kernel bug
+ * that decides it, if one does.
+ */
+static enum outcome page_outcome(const struct holder *h, enum action a,
+				 size_t i, const struct witness *w,
+				 enum bug *bug)
+{
+	enum outcome o;
+
+	*bug = BUG_NONE;
+	switch (a) {
+	case ACT_MOVE_EXT_BUSY:
+		/* The move gives up in the file's first folio. */
+		if (w[i].head != w[0].head)
+			return KEPT;
+		*bug = BUG_MOVE_EXT_BUSY;
+		return LOST;
+	case ACT_PAGEOUT_ONE:
+	case ACT_SPLIT:
+		/* The split of page 1's folio, or of any, frees its buffers. */
+		if (w[i].order && (a == ACT_SPLIT || w[i].head == w[1].head)) {
+			*bug = BUG_SPLIT_FREES_BUFFERS;
+			return LOST;
+		}
+		break;
+	default:
+		break;
+	}
+	o = expected(h->api, a, i, w[i].order);
+	if (o == LOST && h->dio && !api_pins(h->api))
+		*bug = BUG_DIO_BY_REFERENCE;
+	return o;
+}
+
 /* One case: the fixture's gup_test file, kernel log and memory. */
 static void run_case(struct __test_metadata *_metadata, int gup_fd,
-		     int kmsg, struct mem *m, unsigned int api,
-		     const char *vname, enum action a)
+		     int kmsg, struct mem *m, struct holder *h, enum action a)
 {
-	const struct known_bug *bug = known_bug(a);
+	enum bug bug = BUG_NONE, page_bug;
 	enum outcome want[NR_PAGES];
 	char lost_pages[4 * NR_PAGES] = "";
 	bool lost = false;
-	unsigned int how = api_pins(api) ? GUP_UNPIN_DEVICE_DIRTY :
-					   GUP_UNPIN_PUT_DEVICE_DIRTY;
 	struct witness before[NR_PAGES], held[NR_PAGES], w[NR_PAGES];
 	unsigned char *buf, fill;
 	char reports[1024];
-	__u64 pinned;
 	size_t i, j;
 	int nr;
-	__u32 id;
 
 	SETUP_SKIPPED(return);
-	kmsg_begin(vname, a);
 	buf = malloc(m->size);
 	ASSERT_NE(NULL, buf);
 
@@ -732,17 +910,18 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	}
 
 	/* 2. Held for write; the write fault dirtied it; writeback cleans it. */
-	ASSERT_EQ(0, gup_pin(gup_fd, m->addr, m->size, api, GUP_PIN_WRITE,
-			     &id, &pinned));
-	ASSERT_EQ(NR_PAGES, pinned);
+	hold(_metadata, gup_fd, m, h, before);
 	ASSERT_EQ(0, fsync(m->fd));
 	for (i = 0; i < NR_PAGES; i++) {
-		witness_held(_metadata, gup_fd, id, i, &w[i]);
+		held_state(_metadata, gup_fd, m, h, i, &w[i]);
 		ASSERT_FALSE(w[i].dirty);
 		ASSERT_TRUE(w[i].buffers);
 		ASSERT_EQ(before[i].pfn, w[i].pfn);
-		want[i] = bug ? bug->outcome(w[i].head == before[0].head) :
-				expected(api, a, i, w[i].order);
+	}
+	for (i = 0; i < NR_PAGES; i++) {
+		want[i] = page_outcome(h, a, i, w, &page_bug);
+		if (page_bug)
+			bug = page_bug;
 		if (want[i] == LOST) {
 			lost = true;
 			snprintf(lost_pages + strlen(lost_pages),
@@ -752,11 +931,17 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	}
 	ASSERT_EQ(0, kmsg_reports(kmsg, reports, sizeof(reports)))
 		TH_LOG("before the action: %s", reports);
+	/*
+	 * The case marks its start in the log once it knows what to expect:
+	 * a case that shows a known bug names it, and klog.expected accepts
+	 * the bug's reports from cases so named alone.
+	 */
+	kmsg_begin(h->name, a, bug ? bug_name[bug] : NULL);
 
 	/* 3. The action, and what it did to the held pages. */
 	act(_metadata, m, a, before[0].nid);
 	for (i = 0; i < NR_PAGES; i++) {
-		witness_held(_metadata, gup_fd, id, i, &held[i]);
+		held_state(_metadata, gup_fd, m, h, i, &held[i]);
 		gup_report("page %zu after the action: %s, %s, %s\n", i,
 			   held[i].cached ? "in the page cache" :
 					    "out of the page cache",
@@ -768,18 +953,16 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 			TH_LOG("page %zu %s its buffers%s%s", i,
 			       held[i].buffers ? "kept" : "lost",
 			       bug ? "; the kernel does not show the known bug: " : "",
-			       bug ? bug->what : "");
+			       bug ? bug_what[bug] : "");
 		ASSERT_EQ(before[i].pfn, held[i].pfn)
-			TH_LOG("the held page moved: the session holds it");
+			TH_LOG("the held page moved: the holder has it");
 		ASSERT_EQ(w[i].order, held[i].order)
 			TH_LOG("page %zu: a held folio of order %u split to %u",
 			       i, w[i].order, held[i].order);
 	}
 
 	/* 4. The device writes every page; 5. the release marks them. */
-	memset(buf, NEW, m->size);
-	ASSERT_EQ(0, gup_dma(gup_fd, id, GUP_DMA_TO_PAGES, 0, buf, m->size));
-	ASSERT_EQ(0, gup_unpin(gup_fd, id, how));
+	release(_metadata, gup_fd, m, h, buf);
 
 	/* 6. Written back, unmapped and evicted; the disk decides. */
 	ASSERT_EQ(0, fsync(m->fd));
@@ -811,15 +994,16 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	} else {
 		ASSERT_EQ(0, nr) TH_LOG("kernel log: %s", reports);
 	}
-	gup_report("%s, %s: %s %s %s %s: %s\n", api_name(api), action_name[a],
+	gup_report("%s%s, %s: %s %s %s %s: %s\n", h->dio ? "O_DIRECT read, " : "",
+		   api_name(h->api), action_name[a],
 		   outcome_name[want[0]], outcome_name[want[1]],
-		   outcome_name[want[2]], outcome_name[want[3]], why(api, a));
+		   outcome_name[want[2]], outcome_name[want[3]], why(h->api, a));
 	kmsg_end();
 	free(buf);
 	if (bug) {
 		snprintf(reports, sizeof(reports),
 			 "known kernel bug: %s: the device's data lost in page(s)%s, the disk keeps %#x",
-			 bug->what, lost_pages, OLD);
+			 bug_what[bug], lost_pages, OLD);
 		known_bug_seen(_metadata, reports);
 	}
 }
@@ -827,22 +1011,22 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 /* Nothing happens: the control. */
 TEST_F(pagecache, none)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_NONE);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_NONE);
 }
 
 /* Reclaim of the range: a pin keeps the buffers, a reference does not. */
 TEST_F(pagecache, pageout)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_PAGEOUT);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_PAGEOUT);
 }
 
 /* Reclaim of page 1 alone: of a large folio, a split first. */
 TEST_F(pagecache, pageout_one)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_PAGEOUT_ONE);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_PAGEOUT_ONE);
 }
 
 /*
@@ -851,61 +1035,62 @@ TEST_F(pagecache, pageout_one)
  */
 TEST_F(pagecache, memcg_reclaim)
 {
+	static const char *const memory[] = { "memory", NULL };
 	char why[256];
 	const char *skip;
 
 	SETUP_SKIPPED(return);
-	skip = memcg_enter();
+	skip = cgroup_enter(memory);
 	if (skip)
 		SKIP(return, "%s", skip);
 	mem_teardown(&self->mem);
 	ASSERT_EQ(0, mem_setup(&self->mem, MEM_FILE_SHARED, NR_PAGES, why,
 			       sizeof(why)))
 		TH_LOG("%s", why);
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_MEMCG_RECLAIM);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MEMCG_RECLAIM);
 }
 
 /* Deactivation only. */
 TEST_F(pagecache, cold)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_COLD);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_COLD);
 }
 
 /* The clean page cache dropped, mapped pages aside. */
 TEST_F(pagecache, drop_caches)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_DROP_CACHES);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_DROP_CACHES);
 }
 
 /* The file's owner asks for the range to be dropped. */
 TEST_F(pagecache, fadv_dontneed)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_FADV_DONTNEED);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_FADV_DONTNEED);
 }
 
 /* Compaction: the held page cannot be migrated. */
 TEST_F(pagecache, compact)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_COMPACT);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_COMPACT);
 }
 
 /* Migration to the other node, asked for by the page. */
 TEST_F(pagecache, move_pages)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_MOVE_PAGES);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MOVE_PAGES);
 }
 
 /* Migration to the other node, asked for by the policy. */
 TEST_F(pagecache, mbind)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_MBIND);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MBIND);
 }
 
 /* A split of the file's large folios asked for through debugfs. */
@@ -915,43 +1100,199 @@ TEST_F(pagecache, split)
 	if (access(SPLIT_HUGE_PAGES, W_OK))
 		SKIP(return, "no %s: needs CONFIG_TRANSPARENT_HUGEPAGE",
 		     SPLIT_HUGE_PAGES);
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_SPLIT);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_SPLIT);
 }
 
 /* The range leaves the file and comes back as a hole. */
 TEST_F(pagecache, truncate)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_TRUNCATE);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_TRUNCATE);
 }
 
 /* The same, through a hole punched. */
 TEST_F(pagecache, punch_hole)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_PUNCH_HOLE);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_PUNCH_HOLE);
 }
 
 /* The file's owner writes the range with O_DIRECT. */
 TEST_F(pagecache, dio_write)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_DIO_WRITE);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_DIO_WRITE);
 }
 
 /* e4defrag's ioctl moves the range's blocks: the page gets new buffers. */
 TEST_F(pagecache, move_ext)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_MOVE_EXT);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MOVE_EXT);
 }
 
 /* The same, from a donor whose page is dirty: the move gives up. */
 TEST_F(pagecache, move_ext_busy)
 {
-	run_case(_metadata, self->fd, self->kmsg, &self->mem, variant->api,
-		 variant->name, ACT_MOVE_EXT_BUSY);
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MOVE_EXT_BUSY);
+}
+
+/*
+ * The kernel's own short-term hold: an O_DIRECT read into the file's
+ * mapping, from a RAM disk (brd), in flight while the action is taken. The
+ * case's cgroup throttles the disk's reads (io.max) until then, so that
+ * the read's bio holds the pages and the data comes after the action.
+ * The actions are those that leave the page in the file, where the
+ * mapping still shows it; a page the file lets go of, only a session of
+ * the module can follow (the pagecache cases).
+ */
+#define RAM_DISK	"/dev/ram0"
+
+FIXTURE(dio_inflight)
+{
+	int fd;
+	int kmsg;
+	struct mem mem;
+	struct holder holder;
+};
+
+FIXTURE_SETUP(dio_inflight)
+{
+	static const char *const controllers[] = { "memory", "io", NULL };
+	const char *skip;
+	struct stat st;
+	char val[64];
+	void *buf;
+	int pins;
+
+	self->kmsg = -1;
+	self->fd = -1;
+	self->holder.dev = -1;
+	self->holder.dio = true;
+	skip = cgroup_enter(controllers);
+	if (skip) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", skip);
+		SETUP_SKIP(return, "%s", skip);
+	}
+	self->holder.dev = open(RAM_DISK, O_RDWR | O_DIRECT);
+	if (self->holder.dev < 0) {
+		ASSERT_FALSE(in_suite_guest())
+			TH_LOG("%s: %s", RAM_DISK, strerror(errno));
+		SETUP_SKIP(return, "no %s: needs brd (CONFIG_BLK_DEV_RAM)",
+			   RAM_DISK);
+	}
+	ASSERT_EQ(0, fstat(self->holder.dev, &st));
+	snprintf(self->holder.throttle, sizeof(self->holder.throttle),
+		 "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	snprintf(val, sizeof(val), "%s rbps=max", self->holder.throttle);
+	if (cgroup_write("io.max", val)) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("io.max: %s", strerror(errno));
+		SETUP_SKIP(return, "no io.max: needs CONFIG_BLK_DEV_THROTTLING");
+	}
+	/* The file is made in the cgroup: memcg_reclaim reclaims it there. */
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, MEM_FILE_SHARED,
+			     NR_PAGES);
+	pins = kernel_expect()->dio_pins;
+	ASSERT_LE(0, pins) TH_LOG("direct I/O pins could not be probed");
+	self->holder.api = pins ? GUP_API_PUP : GUP_API_GUP;
+	self->holder.name = pins ? "dio_inflight.pin" : "dio_inflight.get";
+	/* What the device has for the read. */
+	ASSERT_EQ(0, posix_memalign(&buf, page_size, self->mem.size));
+	memset(buf, NEW, self->mem.size);
+	ASSERT_EQ((ssize_t)self->mem.size,
+		  pwrite(self->holder.dev, buf, self->mem.size, 0));
+	free(buf);
+	ext4_ratelimit_off(self->mem.path);
+	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->kmsg);
+	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+}
+
+FIXTURE_TEARDOWN(dio_inflight)
+{
+	dio_finish(&self->holder);
+	kmsg_end();
+	if (self->holder.dev >= 0)
+		close(self->holder.dev);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	mem_teardown(&self->mem);
+	cgroup_leave();
+	ext4_ratelimit_restore();
+}
+
+/* Nothing happens while the read is in flight: the control. */
+TEST_F(dio_inflight, none)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_NONE);
+}
+
+/* Reclaim of the range while the read holds it. */
+TEST_F(dio_inflight, pageout)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_PAGEOUT);
+}
+
+/* Reclaim of page 1 alone. */
+TEST_F(dio_inflight, pageout_one)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_PAGEOUT_ONE);
+}
+
+/* Reclaim by the cgroup the file is charged to. */
+TEST_F(dio_inflight, memcg_reclaim)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MEMCG_RECLAIM);
+}
+
+/* Deactivation only. */
+TEST_F(dio_inflight, cold)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_COLD);
+}
+
+/* The clean page cache dropped. */
+TEST_F(dio_inflight, drop_caches)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_DROP_CACHES);
+}
+
+/* The file's owner asks for the range to be dropped. */
+TEST_F(dio_inflight, fadv_dontneed)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_FADV_DONTNEED);
+}
+
+/* Compaction. */
+TEST_F(dio_inflight, compact)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_COMPACT);
+}
+
+/* Migration to the other node, asked for by the page. */
+TEST_F(dio_inflight, move_pages)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MOVE_PAGES);
+}
+
+/* Migration to the other node, asked for by the policy. */
+TEST_F(dio_inflight, mbind)
+{
+	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
+		 ACT_MBIND);
 }
 
 TEST_HARNESS_MAIN
