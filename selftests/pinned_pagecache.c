@@ -1169,6 +1169,7 @@ FIXTURE_SETUP(dio_inflight)
 
 	self->kmsg = -1;
 	self->fd = -1;
+	self->mem.fd = -1;	/* the teardown's, should the setup skip first */
 	self->holder.dev = -1;
 	self->holder.dio = true;
 	skip = cgroup_enter(controllers);
