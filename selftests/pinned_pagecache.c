@@ -997,7 +997,8 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 	gup_report("%s%s, %s: %s %s %s %s: %s\n", h->dio ? "O_DIRECT read, " : "",
 		   api_name(h->api), action_name[a],
 		   outcome_name[want[0]], outcome_name[want[1]],
-		   outcome_name[want[2]], outcome_name[want[3]], why(h->api, a));
+		   outcome_name[want[2]], outcome_name[want[3]],
+		   bug ? bug_name[bug] : why(h->api, a));
 	kmsg_end();
 	free(buf);
 	if (bug) {
