@@ -416,6 +416,34 @@ struct holder {
 	ssize_t ret;
 };
 
+/*
+ * What both fixtures' cases share: the end of their set-up, ext4's
+ * warnings unlimited and the kernel log read from here on (returns its
+ * file), and their teardown.
+ */
+static int case_log(struct __test_metadata *_metadata, const struct mem *m)
+{
+	int kmsg;
+
+	ext4_ratelimit_off(m->path);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	return kmsg;
+}
+
+static void case_end(int gup_fd, int kmsg, struct mem *m)
+{
+	kmsg_end();
+	if (gup_fd >= 0)
+		close(gup_fd);
+	if (kmsg >= 0)
+		close(kmsg);
+	mem_teardown(m);
+	cgroup_leave();
+	ext4_ratelimit_restore();
+}
+
 FIXTURE(pagecache)
 {
 	int fd;			/* gup_test */
@@ -451,22 +479,12 @@ FIXTURE_SETUP(pagecache)
 		mem_teardown(&self->mem);
 		SETUP_SKIP(return, "no pfns in pagemap or no kpageflags: needs root");
 	}
-	ext4_ratelimit_off(self->mem.path);
-	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, self->kmsg);
-	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+	self->kmsg = case_log(_metadata, &self->mem);
 }
 
 FIXTURE_TEARDOWN(pagecache)
 {
-	kmsg_end();
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->kmsg >= 0)
-		close(self->kmsg);
-	mem_teardown(&self->mem);
-	cgroup_leave();
-	ext4_ratelimit_restore();
+	case_end(self->fd, self->kmsg, &self->mem);
 }
 
 /*
@@ -1206,25 +1224,15 @@ FIXTURE_SETUP(dio_inflight)
 	ASSERT_EQ((ssize_t)self->mem.size,
 		  pwrite(self->holder.dev, buf, self->mem.size, 0));
 	free(buf);
-	ext4_ratelimit_off(self->mem.path);
-	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, self->kmsg);
-	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+	self->kmsg = case_log(_metadata, &self->mem);
 }
 
 FIXTURE_TEARDOWN(dio_inflight)
 {
 	dio_finish(&self->holder);
-	kmsg_end();
 	if (self->holder.dev >= 0)
 		close(self->holder.dev);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->kmsg >= 0)
-		close(self->kmsg);
-	mem_teardown(&self->mem);
-	cgroup_leave();
-	ext4_ratelimit_restore();
+	case_end(self->fd, self->kmsg, &self->mem);
 }
 
 /* Nothing happens while the read is in flight: the control. */
