@@ -36,9 +36,9 @@
 #define CHECK_EVERY	1000
 #define NR_FDS		4
 #define MAX_SESSIONS	256
-#define SLOT_SIZE	(2 * HPAGE_SIZE)	/* a region, then a hole */
+#define SLOT_SIZE	(2 * huge_size())	/* a region, then a hole */
 #define REGION_PAGES	16
-#define SCRATCH_SIZE	HPAGE_SIZE
+#define SCRATCH_SIZE	huge_size()
 
 enum region_kind {
 	R_ANON,
@@ -150,7 +150,7 @@ static __u64 pick_addr(struct fuzzer *f)
 		break;
 	}
 	r = &f->r[below(f, R_NR)];
-	off = below(f, (r->size ? r->size : HPAGE_SIZE) / page_size + 1);
+	off = below(f, (r->size ? r->size : huge_size()) / page_size + 1);
 	off *= page_size;
 	if (one_in(f, 16))
 		off += below(f, page_size);	/* unaligned */
@@ -165,7 +165,7 @@ static __u64 pick_size(struct fuzzer *f)
 	case 1:
 		return rnd(f);
 	case 2:
-		return below(f, 2 * HPAGE_SIZE);	/* mostly unaligned */
+		return below(f, 2 * huge_size());	/* mostly unaligned */
 	default:
 		return (below(f, 2 * REGION_PAGES) + 1) * page_size;
 	}
@@ -711,7 +711,7 @@ static int map_region(struct fuzzer *f, enum region_kind k, char *why,
 	case R_THP:
 	case R_HUGETLB:
 	case R_SCRATCH:
-		size = HPAGE_SIZE;
+		size = huge_size();
 		if (k == R_HUGETLB)
 			flags |= MAP_HUGETLB;
 		break;
@@ -765,8 +765,7 @@ static int map_region(struct fuzzer *f, enum region_kind k, char *why,
 static int fuzzer_setup(struct fuzzer *f, char *why, size_t why_len)
 {
 	const char *dir = getenv("GUP_TEST_FS_DIR");
-	static char zeros[REGION_PAGES * 4096];
-	char *reserve;
+	char *reserve, *zeros;
 	int k;
 
 	f->memfd = memfd_create("gup_fuzz", 0);
@@ -788,35 +787,38 @@ static int fuzzer_setup(struct fuzzer *f, char *why, size_t why_len)
 	if (dir) {
 		snprintf(f->path, sizeof(f->path), "%s/gup_fuzz.XXXXXX", dir);
 		f->file_fd = mkstemp(f->path);
-		if (f->file_fd < 0 ||
+		zeros = calloc(REGION_PAGES, page_size);
+		if (f->file_fd < 0 || !zeros ||
 		    pwrite(f->file_fd, zeros, REGION_PAGES * page_size, 0) !=
 		    (ssize_t)(REGION_PAGES * page_size)) {
 			snprintf(why, why_len, "file in %s: %s", dir,
 				 strerror(errno));
+			free(zeros);
 			return -1;
 		}
+		free(zeros);
 	} else if (in_suite_guest()) {
 		snprintf(why, why_len, "GUP_TEST_FS_DIR is not set");
 		return -1;
 	}
 
 	/*
-	 * One reservation for every region, 2 MiB aligned, each region
+	 * One reservation for every region, aligned to a huge page, each region
 	 * followed by a hole: no range runs from a region into memory of
 	 * ours, so whatever the module writes lands in test memory.
 	 */
 	f->area_size = R_NR * SLOT_SIZE;
-	reserve = mmap(NULL, f->area_size + HPAGE_SIZE, PROT_NONE,
+	reserve = mmap(NULL, f->area_size + huge_size(), PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (reserve == MAP_FAILED) {
 		snprintf(why, why_len, "reserve: %s", strerror(errno));
 		return -1;
 	}
-	f->area = (char *)(((uintptr_t)reserve + HPAGE_SIZE - 1) &
-			   ~(HPAGE_SIZE - 1));
+	f->area = (char *)(((uintptr_t)reserve + huge_size() - 1) &
+			   ~(huge_size() - 1));
 	munmap(reserve, f->area - reserve);
 	munmap(f->area + f->area_size,
-	       reserve + f->area_size + HPAGE_SIZE - (f->area + f->area_size));
+	       reserve + f->area_size + huge_size() - (f->area + f->area_size));
 	munmap(f->area, f->area_size);
 	for (k = 0; k < R_NR; k++)
 		if (map_region(f, k, why, why_len))

@@ -3,6 +3,7 @@
  * Helpers shared by the suite's selftests; see gup_util.h.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,6 +35,9 @@ static void __attribute__((constructor)) gup_util_init(void)
 		drain_page = NULL;
 	else
 		drain_page[0] = 1;
+	/* Read now, before any thread: they are cached, and open files. */
+	pmd_size();
+	hugetlb_size();
 }
 
 int gup_open(void)
@@ -357,7 +361,8 @@ static bool mem_is_large(struct mem *m)
 
 	if (fd < 0)
 		return false;
-	large = !gup_state_addr(fd, m->addr, &ps, 1) && ps.order == 9 &&
+	large = !gup_state_addr(fd, m->addr, &ps, 1) &&
+		1UL << ps.order == pmd_size() / page_size &&
 		!(ps.flags & GUP_PS_HUGETLB);
 	close(fd);
 	return large;
@@ -398,6 +403,186 @@ static int mem_file(struct mem *m, char *why, size_t why_len)
 	return 0;
 }
 
+#define THP_DIR	"/sys/kernel/mm/transparent_hugepage"
+
+size_t pmd_size(void)
+{
+	static size_t size;
+	unsigned long long val = 0;
+	FILE *f;
+
+	if (size)
+		return size;
+	f = fopen(THP_DIR "/hpage_pmd_size", "r");
+	if (f) {
+		if (fscanf(f, "%llu", &val) != 1)
+			val = 0;
+		fclose(f);
+	}
+	/* Without THP: a page table's worth of pages. */
+	size = val ? val : page_size / sizeof(void *) * page_size;
+	return size;
+}
+
+size_t hugetlb_size(void)
+{
+	static long long kb = -2;
+
+	if (kb == -2)
+		kb = meminfo("Hugepagesize");
+	return kb > 0 ? (size_t)kb << 10 : 0;
+}
+
+size_t huge_size(void)
+{
+	return hugetlb_size() > pmd_size() ? hugetlb_size() : pmd_size();
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int mthp_sizes(size_t *sizes, int max)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	size_t kb;
+	int n = 0, dirs = 0;
+	DIR *dir = opendir(THP_DIR);
+	char c;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "hugepages-%zukB%c", &kb, &c) != 1)
+			continue;
+		/* Anonymous memory's sizes: the others have no "enabled". */
+		snprintf(path, sizeof(path), "%s/%s/enabled", THP_DIR,
+			 d->d_name);
+		if (access(path, F_OK))
+			continue;
+		dirs++;
+		if (kb * 1024 < pmd_size() && n < max)
+			sizes[n++] = kb * 1024;
+	}
+	closedir(dir);
+	qsort(sizes, n, sizeof(*sizes), cmp_size);
+	return dirs ? n : -1;
+}
+
+/* The word in brackets of a sysfs choice: "always [madvise] never". */
+static int read_choice(const char *path, char *buf, size_t len)
+{
+	char line[128], *open, *close;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	open = strchr(line, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!close || (size_t)(close - open) > len)
+		return -EINVAL;
+	snprintf(buf, close - open, "%s", open + 1);
+	return 0;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/*
+ * Anonymous memory in folios of the i-th multi-size THP size: that size
+ * set to "always" for the while (put back by mem_teardown()), and a
+ * mapping of whole folios, aligned, that no larger folio fits in.
+ */
+static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
+		    char *why, size_t why_len)
+{
+	size_t sizes[16], size, off;
+	int n = mthp_sizes(sizes, 16);
+	struct gup_page_state ps;
+	char *p;
+	int fd, ret;
+
+	if (n < 0) {
+		snprintf(why, why_len,
+			 "no multi-size THP: the kernel has no %s/hugepages-<size>kB",
+			 THP_DIR);
+		return KSFT_SKIP;
+	}
+	if (i >= (unsigned int)n) {
+		snprintf(why, why_len,
+			 "the kernel offers %d multi-size THP sizes below the PMD's",
+			 n);
+		return KSFT_SKIP;
+	}
+	size = sizes[i];
+	snprintf(m->knob, sizeof(m->knob), "%s/hugepages-%zukB/enabled",
+		 THP_DIR, size / 1024);
+	ret = read_choice(m->knob, m->knob_old, sizeof(m->knob_old));
+	if (!ret)
+		ret = write_str(m->knob, "always");
+	if (ret) {
+		snprintf(why, why_len, "cannot set %s: %s", m->knob,
+			 strerror(-ret));
+		m->knob[0] = '\0';
+		return setup_missing();
+	}
+	m->order = __builtin_ctzl(size / page_size);
+	m->size = (nr_pages * page_size + size - 1) / size * size;
+	p = mmap(NULL, m->size + size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(why, why_len, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	/* Trimmed to whole aligned folios: nothing larger fits. */
+	m->addr = (char *)(((uintptr_t)p + size - 1) & ~(size - 1));
+	if (m->addr > p)
+		munmap(p, m->addr - p);
+	munmap(m->addr + m->size, p + size - m->addr);
+	m->map = m->addr;
+	m->map_size = m->size;
+	m->nr_pages = m->size / page_size;
+	for (off = 0; off < m->size; off += page_size)
+		m->addr[off] = (char)(off / page_size + 1);
+
+	fd = gup_open();
+	if (fd < 0) {
+		snprintf(why, why_len, "open gup_test: %s", strerror(-fd));
+		return -1;
+	}
+	for (off = 0; off < m->size; off += page_size) {
+		if (gup_state_addr(fd, m->addr + off, &ps, 1) ||
+		    ps.order != m->order)
+			break;
+	}
+	close(fd);
+	if (off < m->size) {
+		snprintf(why, why_len,
+			 "page %zu is not in a %zu kB folio (order %u): memory fragmented",
+			 off / page_size, size / 1024, ps.order);
+		return setup_missing();
+	}
+	return 0;
+}
+
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 	      size_t why_len)
 {
@@ -409,16 +594,25 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
 	m->fd = -1;
+	if (mem_is_mthp(kind))
+		return mem_mthp(m, kind - MEM_ANON_MTHP, nr_pages, why,
+				why_len);
 	m->size = nr_pages * page_size;
-	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP ||
-	    kind == MEM_HUGETLB)
-		m->size = HPAGE_SIZE;
+	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP)
+		m->size = pmd_size();
+	if (kind == MEM_HUGETLB) {
+		m->size = hugetlb_size();
+		if (!m->size) {
+			snprintf(why, why_len, "no hugetlb pages in this kernel");
+			return KSFT_SKIP;
+		}
+	}
 	m->map_size = m->size;
 
 	switch (kind) {
 	case MEM_ANON_THP:
 		/* Room to align to a PMD. */
-		m->map_size = 2 * HPAGE_SIZE;
+		m->map_size = 2 * pmd_size();
 		break;
 	case MEM_MEMFD_THP:
 	case MEM_MEMFD:
@@ -429,7 +623,7 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		}
 		flags = MAP_SHARED;
 		if (kind == MEM_MEMFD_THP)
-			m->map_size = 2 * HPAGE_SIZE;
+			m->map_size = 2 * pmd_size();
 		break;
 	case MEM_HUGETLB:
 		flags |= MAP_HUGETLB;
@@ -450,7 +644,7 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		m->map = mmap(NULL, m->map_size, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m->map != MAP_FAILED &&
-		    mmap(align_up(m->map, HPAGE_SIZE), m->size, prot,
+		    mmap(align_up(m->map, pmd_size()), m->size, prot,
 			 flags | MAP_FIXED, m->fd, 0) == MAP_FAILED)
 			m->map = MAP_FAILED;
 	} else {
@@ -461,14 +655,15 @@ int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 		snprintf(why, why_len, "mmap: %s", strerror(errno));
 		if (kind == MEM_HUGETLB) {
 			snprintf(why, why_len,
-				 "no free 2 MiB hugetlb page (vm.nr_hugepages)");
+				 "no free %zu kB hugetlb page (vm.nr_hugepages)",
+				 m->size >> 10);
 			return setup_missing();
 		}
 		return -1;
 	}
 	m->addr = m->map;
 	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP) {
-		m->addr = align_up(m->map, HPAGE_SIZE);
+		m->addr = align_up(m->map, pmd_size());
 		if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
 			snprintf(why, why_len, "MADV_HUGEPAGE: %s",
 				 strerror(errno));
@@ -507,6 +702,9 @@ void mem_teardown(struct mem *m)
 		close(m->fd);
 	if (m->path[0])
 		unlink(m->path);
+	if (m->knob[0])
+		write_str(m->knob, m->knob_old);
+	m->knob[0] = '\0';
 	m->map = NULL;
 	m->fd = -1;
 	m->path[0] = 0;

@@ -16,7 +16,6 @@
 #include "gup_test_abi.h"
 
 #define GUP_BIAS	1024	/* GUP_PIN_COUNTING_BIAS */
-#define HPAGE_SIZE	(2UL << 20)
 
 extern size_t page_size;
 
@@ -126,12 +125,24 @@ enum mem_kind {
 	MEM_ANON,		/* anonymous, 4 KiB pages */
 	MEM_ANON_THP,		/* anonymous, one PMD-mapped THP */
 	MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
-	MEM_HUGETLB,		/* anonymous hugetlb, one 2 MiB page */
+	MEM_HUGETLB,		/* anonymous hugetlb, one page of the default size */
 	MEM_FILE_SHARED,	/* file on the test filesystem, MAP_SHARED */
 	MEM_FILE_PRIVATE,	/* file on the test filesystem, MAP_PRIVATE */
 	MEM_ZERO_PAGE,		/* never-written anonymous: the zero page */
 	MEM_MEMFD_THP,		/* memfd (shmem), one PMD-mapped THP */
+	/*
+	 * Anonymous, in folios of one multi-size THP size: MEM_ANON_MTHP + i
+	 * is the i-th smallest size below the PMD's that the kernel offers
+	 * (/sys/kernel/mm/transparent_hugepage/hugepages-<size>kB).
+	 */
+	MEM_ANON_MTHP,
+	MEM_ANON_MTHP_END = MEM_ANON_MTHP + 7,
 };
+
+static inline bool mem_is_mthp(int kind)
+{
+	return kind >= MEM_ANON_MTHP && kind < MEM_ANON_MTHP_END;
+}
 
 struct mem {
 	enum mem_kind kind;
@@ -142,6 +153,9 @@ struct mem {
 	char path[PATH_MAX];
 	char *map;		/* what to munmap */
 	size_t map_size;
+	unsigned int order;	/* of the kind's folios, where it has one */
+	char knob[PATH_MAX];	/* a THP setting changed for the kind */
+	char knob_old[16];	/* and what it was */
 };
 
 /*
@@ -152,6 +166,17 @@ struct mem {
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages,
 	      char *why, size_t why_len);
 void mem_teardown(struct mem *m);
+/* The PMD size: the size of a PMD-mapped THP. */
+size_t pmd_size(void);
+/* The default hugetlb page size; 0 without hugetlb. */
+size_t hugetlb_size(void);
+/* Room for either: the larger of the two. */
+size_t huge_size(void);
+/*
+ * The multi-size THP sizes below the PMD's, in bytes, smallest first, at
+ * most max; -1 if the kernel has none (before 6.8).
+ */
+int mthp_sizes(size_t *sizes, int max);
 /* Whether the mapping is private (pins for write give anonymous pages). */
 bool mem_private(enum mem_kind kind);
 /* Whether pins of this kind are read-only in the pin-count cases. */

@@ -165,16 +165,16 @@ TEST_F(migrate, uring_register_out_of_movable)
 	 */
 	if ((before.flags & (GUP_PS_HUGETLB | GUP_PS_MOVABLE)) ==
 	    GUP_PS_HUGETLB) {
-		more = mmap(NULL, 8 * HPAGE_SIZE, PROT_READ | PROT_WRITE,
+		more = mmap(NULL, 8 * hugetlb_size(), PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		ASSERT_NE(MAP_FAILED, more);
-		for (p = more; p < more + 8 * HPAGE_SIZE; p += HPAGE_SIZE) {
+		for (p = more; p < more + 8 * hugetlb_size(); p += hugetlb_size()) {
 			*p = 1;
 			ASSERT_EQ(0, gup_state_addr(self->fd, p, &before, 1));
 			if (before.flags & GUP_PS_MOVABLE)
 				break;
 		}
-		iov.iov_base = p < more + 8 * HPAGE_SIZE ? p : more;
+		iov.iov_base = p < more + 8 * hugetlb_size() ? p : more;
 	}
 	why = movable_skip(_metadata, &before);
 	if (why)
@@ -203,7 +203,7 @@ TEST_F(migrate, uring_register_out_of_movable)
 	ASSERT_EQ(0, io_uring_unregister_buffers(&ring));
 	io_uring_queue_exit(&ring);
 	if (more != MAP_FAILED)
-		munmap(more, 8 * HPAGE_SIZE);
+		munmap(more, 8 * hugetlb_size());
 	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
 		  vmstat("nr_foll_pin_released") - rel0);
 }

@@ -44,6 +44,14 @@ FIXTURE_VARIANT_ADD(pin, file_shared) { .kind = MEM_FILE_SHARED };
 FIXTURE_VARIANT_ADD(pin, file_private) { .kind = MEM_FILE_PRIVATE };
 FIXTURE_VARIANT_ADD(pin, zero_page) { .kind = MEM_ZERO_PAGE };
 FIXTURE_VARIANT_ADD(pin, memfd_thp) { .kind = MEM_MEMFD_THP };
+/* Anonymous multi-size THP: the i-th smallest size the kernel offers. */
+FIXTURE_VARIANT_ADD(pin, anon_mthp0) { .kind = MEM_ANON_MTHP };
+FIXTURE_VARIANT_ADD(pin, anon_mthp1) { .kind = MEM_ANON_MTHP + 1 };
+FIXTURE_VARIANT_ADD(pin, anon_mthp2) { .kind = MEM_ANON_MTHP + 2 };
+FIXTURE_VARIANT_ADD(pin, anon_mthp3) { .kind = MEM_ANON_MTHP + 3 };
+FIXTURE_VARIANT_ADD(pin, anon_mthp4) { .kind = MEM_ANON_MTHP + 4 };
+FIXTURE_VARIANT_ADD(pin, anon_mthp5) { .kind = MEM_ANON_MTHP + 5 };
+FIXTURE_VARIANT_ADD(pin, anon_mthp6) { .kind = MEM_ANON_MTHP + 6 };
 
 FIXTURE_SETUP(pin)
 {
@@ -111,10 +119,25 @@ static void settle(struct __test_metadata *_metadata, int fd, void *addr,
 	ASSERT_EQ(0, gup_unpin(fd, id, GUP_UNPIN_PLAIN));
 }
 
-/* Pins of the same pages in one folio add up: NR_PINS x NR_PINNED. */
-static unsigned int pins_per_folio(const struct gup_page_state *ps)
+static __u64 folio_head(const struct gup_page_state *ps)
 {
-	return ps->flags & GUP_PS_LARGE ? NR_PINS * NR_PINNED : NR_PINS;
+	return ps->pfn & ~((1ULL << ps->order) - 1);
+}
+
+/*
+ * The pins page i's folio holds when each of the NR_PINNED pages is pinned
+ * NR_PINS times: a large folio counts those of all its pinned pages.
+ */
+static unsigned int pins_per_folio(const struct gup_page_state *ps,
+				   unsigned int i)
+{
+	unsigned int j, pages = 0;
+
+	if (!(ps[i].flags & GUP_PS_LARGE))
+		return NR_PINS;
+	for (j = 0; j < NR_PINNED; j++)
+		pages += folio_head(&ps[j]) == folio_head(&ps[i]);
+	return NR_PINS * pages;
 }
 
 /*
@@ -151,7 +174,7 @@ TEST_F(pin, pin_counts)
 				       flags);
 		ASSERT_EQ(0, gup_state(self->fd, id[0], 0, during, NR_PINNED));
 		for (i = 0; i < NR_PINNED; i++) {
-			expect_pinned(&before[i], pins_per_folio(&before[i]),
+			expect_pinned(&before[i], pins_per_folio(before, i),
 				      &want);
 			assert_counts(_metadata, api_name(ways[w].api), i,
 				      &want, &during[i]);
@@ -484,6 +507,19 @@ TEST(zero_page_mixed)
 	}
 	munmap(addr, 4 * page_size);
 	close(fd);
+}
+
+/* The anon_mthp variants cover every size the kernel offers. */
+TEST(mthp_sizes_covered)
+{
+	size_t sizes[16];
+	int n = mthp_sizes(sizes, 16);
+
+	if (n < 0)
+		SKIP(return, "no multi-size THP in this kernel");
+	ASSERT_GE(MEM_ANON_MTHP_END - MEM_ANON_MTHP, n)
+		TH_LOG("%d sizes below the PMD's: pin_count has variants for the first %d",
+		       n, MEM_ANON_MTHP_END - MEM_ANON_MTHP);
 }
 
 TEST_HARNESS_MAIN

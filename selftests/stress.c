@@ -45,7 +45,7 @@
 
 #define NR_SLOTS	8		/* slots the pins go to */
 #define SPARE		NR_SLOTS	/* where mremap() parks a slot */
-#define SLOT_SIZE	HPAGE_SIZE
+#define SLOT_SIZE	huge_size()	/* a THP or a hugetlb page */
 /* A guard hole before every slot, the spare included, and after the last. */
 #define AREA_SIZE	((2 * (NR_SLOTS + 1) + 1) * SLOT_SIZE)
 
@@ -67,7 +67,7 @@ enum slot_kind {
 	SK_THP,		/* private anonymous, MADV_HUGEPAGE */
 	SK_MEMFD,	/* memfd, MAP_SHARED */
 	SK_FILE,	/* file on GUP_TEST_FS_DIR, MAP_SHARED */
-	SK_HUGETLB,	/* private anonymous hugetlb, one 2 MiB page */
+	SK_HUGETLB,	/* private anonymous hugetlb, a slot of default-size pages */
 	SK_NR,
 };
 
@@ -471,7 +471,7 @@ static bool reserve(char *addr, size_t size, int how)
 
 /*
  * Maps a slot as kind, with how MAP_FIXED or MAP_FIXED_NOREPLACE. Each
- * slot has its own 2 MiB of the memfd and of the file, which moves with it
+ * slot has its own SLOT_SIZE of the memfd and of the file, which moves with it
  * when it is mremapped.
  */
 static int map_kind(char *addr, int slot, enum slot_kind kind, int how,
