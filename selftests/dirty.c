@@ -45,6 +45,8 @@ FIXTURE_VARIANT_ADD(dirty, memfd) { .kind = MEM_MEMFD };
 FIXTURE_VARIANT_ADD(dirty, memfd_thp) { .kind = MEM_MEMFD_THP };
 FIXTURE_VARIANT_ADD(dirty, anon) { .kind = MEM_ANON };
 FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
+/* The smallest multi-size THP: several folios in the range. */
+FIXTURE_VARIANT_ADD(dirty, anon_mthp0) { .kind = MEM_ANON_MTHP };
 
 FIXTURE_SETUP(dirty)
 {

@@ -494,16 +494,17 @@ static int read_choice(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_str(const char *path, const char *val)
+int write_value(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
+	int fd = open(path, O_WRONLY), err;
 	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
 	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : n == (ssize_t)strlen(val) ? 0 : -EIO;
 	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+	return err;
 }
 
 /*
@@ -537,7 +538,7 @@ static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
 		 THP_DIR, size / 1024);
 	ret = read_choice(m->knob, m->knob_old, sizeof(m->knob_old));
 	if (!ret)
-		ret = write_str(m->knob, "always");
+		ret = write_value(m->knob, "always");
 	if (ret) {
 		snprintf(why, why_len, "cannot set %s: %s", m->knob,
 			 strerror(-ret));
@@ -703,7 +704,7 @@ void mem_teardown(struct mem *m)
 	if (m->path[0])
 		unlink(m->path);
 	if (m->knob[0])
-		write_str(m->knob, m->knob_old);
+		write_value(m->knob, m->knob_old);
 	m->knob[0] = '\0';
 	m->map = NULL;
 	m->fd = -1;

@@ -98,6 +98,9 @@ long long gup_param(const char *param);
 /* A field of /proc/meminfo, in its unit (kB, pages); -1 if absent. */
 long long meminfo(const char *name);
 
+/* Writes val to a sysctl or sysfs file: 0 or -errno. */
+int write_value(const char *path, const char *val);
+
 /* Sets a module parameter of gup_test: 0 or -errno. */
 int gup_set_param(const char *param, long long val);
 

@@ -39,6 +39,8 @@ FIXTURE_VARIANT(migrate)
 
 FIXTURE_VARIANT_ADD(migrate, anon) { .kind = MEM_ANON };
 FIXTURE_VARIANT_ADD(migrate, anon_thp) { .kind = MEM_ANON_THP };
+/* The smallest multi-size THP: several folios in the range. */
+FIXTURE_VARIANT_ADD(migrate, anon_mthp0) { .kind = MEM_ANON_MTHP };
 FIXTURE_VARIANT_ADD(migrate, memfd) { .kind = MEM_MEMFD };
 FIXTURE_VARIANT_ADD(migrate, memfd_thp) { .kind = MEM_MEMFD_THP };
 FIXTURE_VARIANT_ADD(migrate, hugetlb_2m) { .kind = MEM_HUGETLB };

@@ -63,6 +63,8 @@ FIXTURE_VARIANT(uring)
 
 FIXTURE_VARIANT_ADD(uring, anon) { .kind = MEM_ANON };
 FIXTURE_VARIANT_ADD(uring, anon_thp) { .kind = MEM_ANON_THP };
+/* The smallest multi-size THP: several folios in the range. */
+FIXTURE_VARIANT_ADD(uring, anon_mthp0) { .kind = MEM_ANON_MTHP };
 FIXTURE_VARIANT_ADD(uring, memfd) { .kind = MEM_MEMFD };
 FIXTURE_VARIANT_ADD(uring, memfd_thp) { .kind = MEM_MEMFD_THP };
 FIXTURE_VARIANT_ADD(uring, hugetlb_2m) { .kind = MEM_HUGETLB };
