@@ -476,7 +476,7 @@ int mthp_sizes(size_t *sizes, int max)
 /* The word in brackets of a sysfs choice: "always [madvise] never". */
 static int read_choice(const char *path, char *buf, size_t len)
 {
-	char line[128], *open, *close;
+	char line[128], *lb, *rb;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
@@ -486,11 +486,11 @@ static int read_choice(const char *path, char *buf, size_t len)
 		return -EIO;
 	}
 	fclose(f);
-	open = strchr(line, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (!close || (size_t)(close - open) > len)
+	lb = strchr(line, '[');
+	rb = lb ? strchr(lb, ']') : NULL;
+	if (!rb || (size_t)(rb - lb) > len)
 		return -EINVAL;
-	snprintf(buf, close - open, "%s", open + 1);
+	snprintf(buf, rb - lb, "%s", lb + 1);
 	return 0;
 }
 
@@ -551,7 +551,8 @@ static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, why_len, "mmap: %s", strerror(errno));
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	/* Trimmed to whole aligned folios: nothing larger fits. */
 	m->addr = (char *)(((uintptr_t)p + size - 1) & ~(size - 1));
@@ -567,7 +568,8 @@ static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
 	fd = gup_open();
 	if (fd < 0) {
 		snprintf(why, why_len, "open gup_test: %s", strerror(-fd));
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	for (off = 0; off < m->size; off += page_size) {
 		if (gup_state_addr(fd, m->addr + off, &ps, 1) ||
@@ -579,9 +581,13 @@ static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
 		snprintf(why, why_len,
 			 "page %zu is not in a %zu kB folio (order %u): memory fragmented",
 			 off / page_size, size / 1024, ps.order);
-		return setup_missing();
+		ret = setup_missing();
 	}
-	return 0;
+out:
+	/* The size's setting goes back at once if the set-up failed. */
+	if (ret)
+		mem_teardown(m);
+	return ret;
 }
 
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
