@@ -717,19 +717,29 @@ void mem_teardown(struct mem *m)
 	m->path[0] = 0;
 }
 
-__u64 pagemap_pfn(const void *addr)
+int pagemap_pfns(const void *addr, size_t n, __u64 *pfn)
 {
-	__u64 ent = 0;
+	size_t len = n * sizeof(*pfn), i;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t got;
 
 	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)addr / page_size * sizeof(ent)) != sizeof(ent))
-		ent = 0;
+		return -errno;
+	got = pread(fd, pfn, len, (uintptr_t)addr / page_size * sizeof(*pfn));
 	close(fd);
+	if (got != (ssize_t)len)
+		return got < 0 ? -errno : -EIO;
 	/* Bit 63: present; bits 0-54: pfn (zero without CAP_SYS_ADMIN). */
-	return ent >> 63 ? ent & ((1ULL << 55) - 1) : 0;
+	for (i = 0; i < n; i++)
+		pfn[i] = pfn[i] >> 63 ? pfn[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
+__u64 pagemap_pfn(const void *addr)
+{
+	__u64 pfn;
+
+	return pagemap_pfns(addr, 1, &pfn) ? 0 : pfn;
 }
 
 __s64 kpageflags(__u64 pfn)

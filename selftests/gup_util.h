@@ -193,6 +193,8 @@ bool mem_has_writeback(enum mem_kind kind);
 
 /* The pfn mapped at addr, from /proc/self/pagemap; 0 if none. */
 __u64 pagemap_pfn(const void *addr);
+/* The pfns of the n pages from addr, 0 where none: 0 or -errno. */
+int pagemap_pfns(const void *addr, size_t n, __u64 *pfn);
 /* /proc/kpageflags of pfn; -1 if it cannot be read. */
 __s64 kpageflags(__u64 pfn);
 #define KPF_DIRTY_BIT	4

@@ -623,7 +623,7 @@ static bool one_node(struct __test_metadata *_metadata)
  * that the pages go back to the free lists: the free scanner finds room
  * there for whatever the sweep meets first, and one of the pages left
  * above the held ones that moved shows the sweep went past them.
- * The page kept is the seventh of the 16: a free scanner that has found
+ * The page kept is at offset 7 of the 16: a free scanner that has found
  * nothing for a while looks at every 2^n-th page of a block alone, and
  * must land on a free one.
  */
@@ -632,20 +632,6 @@ static bool one_node(struct __test_metadata *_metadata)
 #define SPACER_KEPT(pfn)	((pfn) % SPACER_KEEP == SPACER_KEEP / 2 - 1)
 #define PCP_FRACTION	"/proc/sys/vm/percpu_pagelist_high_fraction"
 static char *spacer;
-
-/* The pfns of the spacer's pages, 0 where none is mapped. */
-static void spacer_pfns(struct __test_metadata *_metadata, __u64 *pfn)
-{
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-	size_t i, len = SPACER_PAGES * sizeof(*pfn);
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ((ssize_t)len,
-		  pread(fd, pfn, len, (uintptr_t)spacer / page_size * 8));
-	close(fd);
-	for (i = 0; i < SPACER_PAGES; i++)
-		pfn[i] = pfn[i] >> 63 ? pfn[i] & ((1ULL << 55) - 1) : 0;
-}
 
 /*
  * The spacer, then m's file made anew on node 1, below some of it: a file
@@ -674,7 +660,7 @@ static void mem_on_node1(struct __test_metadata *_metadata, struct mem *m)
 	ASSERT_EQ(0, syscall(SYS_set_mempolicy, MPOL_BIND, &mask,
 			     sizeof(mask) * 8));
 	memset(spacer, OWNER, len);
-	spacer_pfns(_metadata, pfn);
+	ASSERT_EQ(0, pagemap_pfns(spacer, SPACER_PAGES, pfn));
 	for (i = 0; i < SPACER_PAGES; i++)
 		spacer_top = pfn[i] > spacer_top ? pfn[i] : spacer_top;
 	for (tries = 0; tries < FILE_TRIES; tries++) {
@@ -714,7 +700,7 @@ static void compact(struct __test_metadata *_metadata, struct mem *m)
 		p = pagemap_pfn(m->addr + i * page_size);
 		top = p > top ? p : top;
 	}
-	spacer_pfns(_metadata, pfn);
+	ASSERT_EQ(0, pagemap_pfns(spacer, SPACER_PAGES, pfn));
 	/*
 	 * The freed pages must reach the free lists, where the free scanner
 	 * looks, not stay on the per-cpu lists: those are cut to their
@@ -740,9 +726,9 @@ static void compact(struct __test_metadata *_metadata, struct mem *m)
 	ASSERT_EQ(0, write_value(PCP_FRACTION, old));
 	ASSERT_EQ(0, ret);
 	for (run = 1; run <= 4 && !moved; run++) {
-		spacer_pfns(_metadata, pfn);
+		ASSERT_EQ(0, pagemap_pfns(spacer, SPACER_PAGES, pfn));
 		ASSERT_EQ(0, write_value("/proc/sys/vm/compact_memory", "1"));
-		spacer_pfns(_metadata, now);
+		ASSERT_EQ(0, pagemap_pfns(spacer, SPACER_PAGES, now));
 		for (i = 0, above = 0; i < SPACER_PAGES; i++) {
 			above += pfn[i] > top;
 			moved += pfn[i] > top && now[i] != pfn[i];
