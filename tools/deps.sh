@@ -10,7 +10,8 @@
 #          kselftest's install, patch for the mutation check, and the
 #          kernel source (unless KSRC is set); kernel headers are not
 #          installed: tools/vm/fetch-kernel unpacks them into the cache
-#   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xz-utils, zstd
+#   vm     qemu, busybox, bash-static, cpio, kmod, e2fsprogs, xfsprogs,
+#          xz-utils, zstd
 #   build-kernel  what a kernel build from source needs (tools/vm/build-kernel),
 #          and the mm patch series built on it (git, libcap-dev, and
 #          python3-ply and python3-git for checkpatch's spdxcheck.py)
@@ -125,7 +126,7 @@ deps_main()
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
-			       kmod e2fsprogs xz-utils zstd binutils fio)
+			       kmod e2fsprogs xfsprogs xz-utils zstd binutils fio)
 			;;
 		*)
 			pkgs+=("$arg")
