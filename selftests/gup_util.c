@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -108,7 +109,7 @@ int gup_unpin(int fd, __u32 id, unsigned int how)
  * drains every CPU's batches before it starts: asking it to move a page of
  * ours to the node it is on already does nothing else.
  */
-static void lru_drain(void)
+void lru_drain(void)
 {
 	void *pages[1] = { drain_page };
 	int node, status;
@@ -319,90 +320,6 @@ int pin_ledger_check(const struct pin_ledger *before, char *why,
 	return -1;
 }
 
-bool mem_private(enum mem_kind kind)
-{
-	return kind != MEM_MEMFD && kind != MEM_MEMFD_THP &&
-	       kind != MEM_FILE_SHARED;
-}
-
-unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags)
-{
-	if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
-	    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) && kind == MEM_FILE_SHARED &&
-	    !kernel_expect()->longterm_write_file_ok)
-		return flags & ~GUP_PIN_WRITE;
-	return flags;
-}
-
-bool mem_has_writeback(enum mem_kind kind)
-{
-	return kind == MEM_FILE_SHARED || kind == MEM_FILE_PRIVATE;
-}
-
-bool mem_pin_read_only(enum mem_kind kind)
-{
-	/*
-	 * A write pin would replace the page being counted: the zero page
-	 * and a private file page are copied on write.
-	 */
-	return kind == MEM_ZERO_PAGE || kind == MEM_FILE_PRIVATE;
-}
-
-static char *align_up(char *p, size_t align)
-{
-	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
-}
-
-static bool mem_is_large(struct mem *m)
-{
-	struct gup_page_state ps;
-	int fd = gup_open();
-	bool large;
-
-	if (fd < 0)
-		return false;
-	large = !gup_state_addr(fd, m->addr, &ps, 1) &&
-		1UL << ps.order == pmd_size() / page_size &&
-		!(ps.flags & GUP_PS_HUGETLB);
-	close(fd);
-	return large;
-}
-
-static int mem_file(struct mem *m, char *why, size_t why_len)
-{
-	const char *dir = getenv("GUP_TEST_FS_DIR");
-	size_t off;
-	char *buf;
-
-	if (!dir) {
-		snprintf(why, why_len,
-			 "GUP_TEST_FS_DIR is not set: no test filesystem");
-		return setup_missing();
-	}
-	snprintf(m->path, sizeof(m->path), "%s/gup_test.XXXXXX", dir);
-	m->fd = mkstemp(m->path);
-	if (m->fd < 0) {
-		snprintf(why, why_len, "mkstemp in %s: %s", dir,
-			 strerror(errno));
-		return -1;
-	}
-	buf = malloc(m->size);
-	if (!buf)
-		return -1;
-	/* Distinct content per page, written back so the pages are clean. */
-	for (off = 0; off < m->size; off++)
-		buf[off] = (char)(off / page_size + 1);
-	if (pwrite(m->fd, buf, m->size, 0) != (ssize_t)m->size ||
-	    fsync(m->fd)) {
-		snprintf(why, why_len, "write %s: %s", m->path,
-			 strerror(errno));
-		free(buf);
-		return -1;
-	}
-	free(buf);
-	return 0;
-}
-
 #define THP_DIR	"/sys/kernel/mm/transparent_hugepage"
 
 size_t pmd_size(void)
@@ -436,6 +353,23 @@ size_t hugetlb_size(void)
 size_t huge_size(void)
 {
 	return hugetlb_size() > pmd_size() ? hugetlb_size() : pmd_size();
+}
+
+int hugetlb_sizes(size_t *sizes, int max)
+{
+	DIR *dir = opendir("/sys/kernel/mm/hugepages");
+	struct dirent *d;
+	size_t kb;
+	int n = 0;
+	char c;
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < max)
+		if (sscanf(d->d_name, "hugepages-%zukB%c", &kb, &c) == 1)
+			sizes[n++] = kb << 10;
+	closedir(dir);
+	return n;
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -590,115 +524,564 @@ out:
 	return ret;
 }
 
-int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
-	      size_t why_len)
+/*
+ * The memory kinds: how each is made and what the cases may expect of it.
+ * Adding a kind is an enum value in gup_util.h, a row here and, where no
+ * existing set-up fits, its set-up function.
+ */
+static int setup_anon(struct mem *m, size_t nr_pages, char *why,
+		      size_t why_len);
+static int setup_anon_thp(struct mem *m, size_t nr_pages, char *why,
+			  size_t why_len);
+static int setup_anon_thp_pte(struct mem *m, size_t nr_pages, char *why,
+			      size_t why_len);
+static int setup_anon_thp_straddle(struct mem *m, size_t nr_pages, char *why,
+				   size_t why_len);
+static int setup_huge_zero(struct mem *m, size_t nr_pages, char *why,
+			   size_t why_len);
+static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
+		       size_t why_len);
+static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
+			 size_t why_len);
+static int setup_file(struct mem *m, size_t nr_pages, char *why,
+		      size_t why_len);
+static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
+			    size_t why_len);
+static int setup_mthp(struct mem *m, size_t nr_pages, char *why,
+		      size_t why_len);
+
+#define ANON_PRIVATE	(MEM_P_PRIVATE | MEM_P_ANON)
+
+static const struct mem_type mem_types[MEM_KINDS] = {
+	[MEM_ANON] = { "anon", setup_anon, ANON_PRIVATE },
+	[MEM_ANON_THP] = { "anon_thp", setup_anon_thp,
+			   ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_THP_PTE] = { "anon_thp_pte", setup_anon_thp_pte,
+			       ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_THP_STRADDLE] = { "anon_thp_straddle",
+				    setup_anon_thp_straddle,
+				    ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ZERO_PAGE] = { "zero_page", setup_anon,
+			    ANON_PRIVATE | MEM_P_PIN_RO },
+	[MEM_HUGE_ZERO] = { "huge_zero", setup_huge_zero,
+			    ANON_PRIVATE | MEM_P_PIN_RO | MEM_P_LARGE },
+	[MEM_MEMFD] = { "memfd", setup_memfd, MEM_P_SHMEM },
+	[MEM_MEMFD_THP] = { "memfd_thp", setup_memfd,
+			    MEM_P_SHMEM | MEM_P_LARGE },
+	[MEM_MEMFD_PRIVATE] = { "memfd_private", setup_memfd,
+				MEM_P_PRIVATE | MEM_P_SHMEM | MEM_P_PIN_RO },
+	[MEM_TMPFS_HUGE] = { "tmpfs_huge", setup_tmpfs_huge,
+			     MEM_P_SHMEM | MEM_P_LARGE },
+	[MEM_HUGETLB] = { "hugetlb", setup_hugetlb,
+			  ANON_PRIVATE | MEM_P_LARGE | MEM_P_HUGETLB },
+	[MEM_HUGETLB_GIGANTIC] = { "hugetlb_gigantic", setup_hugetlb,
+				   ANON_PRIVATE | MEM_P_LARGE |
+				   MEM_P_HUGETLB },
+	[MEM_FILE_SHARED] = { "file_shared", setup_file, MEM_P_WRITEBACK },
+	[MEM_FILE_PRIVATE] = { "file_private", setup_file,
+			       MEM_P_PRIVATE | MEM_P_WRITEBACK |
+			       MEM_P_PIN_RO },
+	[MEM_XFS_SHARED] = { "xfs_shared", setup_file,
+			     MEM_P_WRITEBACK | MEM_P_LARGE },
+#define MTHP_ROW(i) [MEM_ANON_MTHP + (i)] = { "anon_mthp" #i, setup_mthp, \
+					      ANON_PRIVATE | MEM_P_LARGE }
+	MTHP_ROW(0), MTHP_ROW(1), MTHP_ROW(2), MTHP_ROW(3), MTHP_ROW(4),
+	MTHP_ROW(5), MTHP_ROW(6),
+#undef MTHP_ROW
+};
+
+const struct mem_type *mem_type(enum mem_kind kind)
 {
-	int prot = PROT_READ | PROT_WRITE;
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	size_t i;
-	int ret;
+	return &mem_types[kind];
+}
 
-	memset(m, 0, sizeof(*m));
-	m->kind = kind;
-	m->fd = -1;
-	if (mem_is_mthp(kind))
-		return mem_mthp(m, kind - MEM_ANON_MTHP, nr_pages, why,
-				why_len);
-	m->size = nr_pages * page_size;
-	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP)
-		m->size = pmd_size();
-	if (kind == MEM_HUGETLB) {
-		m->size = hugetlb_size();
-		if (!m->size) {
-			snprintf(why, why_len, "no hugetlb pages in this kernel");
-			return KSFT_SKIP;
+bool mem_private(enum mem_kind kind)
+{
+	return mem_types[kind].props & MEM_P_PRIVATE;
+}
+
+unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags)
+{
+	if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
+	    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) &&
+	    mem_has_writeback(kind) && !mem_private(kind) &&
+	    !kernel_expect()->longterm_write_file_ok)
+		return flags & ~GUP_PIN_WRITE;
+	return flags;
+}
+
+bool mem_has_writeback(enum mem_kind kind)
+{
+	return mem_types[kind].props & MEM_P_WRITEBACK;
+}
+
+bool mem_pin_read_only(enum mem_kind kind)
+{
+	return mem_types[kind].props & MEM_P_PIN_RO;
+}
+
+static char *align_up(char *p, size_t align)
+{
+	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
+}
+
+/* The folio order of the page at addr, and whether hugetlb; -1 if unknown. */
+static int order_at(const void *addr, bool *hugetlb)
+{
+	struct gup_page_state ps;
+	int fd = gup_open(), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!gup_state_addr(fd, addr, &ps, 1)) {
+		ret = ps.order;
+		if (hugetlb)
+			*hugetlb = ps.flags & GUP_PS_HUGETLB;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Whether the page at addr is in a PMD-sized THP (not hugetlb). */
+static bool pmd_thp_at(const void *addr)
+{
+	bool hugetlb = false;
+
+	return order_at(addr, &hugetlb) ==
+	       __builtin_ctzl(pmd_size() / page_size) && !hugetlb;
+}
+
+long long smaps_kb(const void *addr, const char *field)
+{
+	unsigned long start, end, want = (uintptr_t)addr;
+	size_t flen = strlen(field);
+	long long val = -1;
+	bool in = false;
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			if (in)
+				break;
+			in = start <= want && want < end;
+			continue;
+		}
+		if (in && !strncmp(line, field, flen) && line[flen] == ':') {
+			val = strtoll(line + flen + 1, NULL, 10);
+			break;
 		}
 	}
-	m->map_size = m->size;
+	fclose(f);
+	return val;
+}
 
-	switch (kind) {
-	case MEM_ANON_THP:
-		/* Room to align to a PMD. */
-		m->map_size = 2 * pmd_size();
-		break;
-	case MEM_MEMFD_THP:
-	case MEM_MEMFD:
-		m->fd = memfd_create("gup_test", 0);
-		if (m->fd < 0 || ftruncate(m->fd, m->size)) {
-			snprintf(why, why_len, "memfd: %s", strerror(errno));
-			return -1;
-		}
-		flags = MAP_SHARED;
-		if (kind == MEM_MEMFD_THP)
-			m->map_size = 2 * pmd_size();
-		break;
-	case MEM_HUGETLB:
-		flags |= MAP_HUGETLB;
-		break;
-	case MEM_FILE_SHARED:
-	case MEM_FILE_PRIVATE:
-		ret = mem_file(m, why, why_len);
-		if (ret)
-			return ret;
-		flags = kind == MEM_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
-		break;
-	default:
-		break;
-	}
+/*
+ * Maps size bytes of fd (or anonymous memory: fd -1) at an address aligned
+ * to align, inside a reservation that mem_teardown() unmaps.
+ */
+static int map_aligned(struct mem *m, size_t size, size_t align, int flags,
+		       int fd, char *why, size_t why_len)
+{
+	char *p;
 
-	if (kind == MEM_MEMFD_THP) {
-		/* Reserve room, then map the memfd PMD-aligned inside it. */
-		m->map = mmap(NULL, m->map_size, PROT_NONE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m->map != MAP_FAILED &&
-		    mmap(align_up(m->map, pmd_size()), m->size, prot,
-			 flags | MAP_FIXED, m->fd, 0) == MAP_FAILED)
-			m->map = MAP_FAILED;
-	} else {
-		m->map = mmap(NULL, m->map_size, prot, flags, m->fd, 0);
-	}
+	m->map_size = size + align;
+	m->map = mmap(NULL, m->map_size, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m->map == MAP_FAILED) {
 		m->map = NULL;
 		snprintf(why, why_len, "mmap: %s", strerror(errno));
-		if (kind == MEM_HUGETLB) {
-			snprintf(why, why_len,
-				 "no free %zu kB hugetlb page (vm.nr_hugepages)",
-				 m->size >> 10);
-			return setup_missing();
-		}
 		return -1;
 	}
-	m->addr = m->map;
-	if (kind == MEM_ANON_THP || kind == MEM_MEMFD_THP) {
-		m->addr = align_up(m->map, pmd_size());
-		if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
-			snprintf(why, why_len, "MADV_HUGEPAGE: %s",
-				 strerror(errno));
-			return setup_missing();
-		}
-	} else if (kind == MEM_ANON || kind == MEM_ZERO_PAGE) {
-		madvise(m->addr, m->size, MADV_NOHUGEPAGE);
+	p = mmap(align_up(m->map, align), size, PROT_READ | PROT_WRITE,
+		 flags | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(why, why_len, "mmap: %s", strerror(errno));
+		return -1;
 	}
-	m->nr_pages = m->size / page_size;
+	m->addr = p;
+	m->size = size;
+	m->nr_pages = size / page_size;
+	return 0;
+}
+
+/* Writes each page's index + 1 to its first byte, or reads it. */
+static void fault_in(struct mem *m, bool write)
+{
+	size_t i;
 
 	for (i = 0; i < m->nr_pages; i++) {
-		char *p = m->addr + i * page_size;
-
-		if (kind == MEM_ZERO_PAGE || kind == MEM_FILE_SHARED ||
-		    kind == MEM_FILE_PRIVATE)
-			touch_read(p);
+		if (write)
+			m->addr[i * page_size] = (char)(i + 1);
 		else
-			*p = (char)(i + 1);
+			touch_read(m->addr + i * page_size);
 	}
-	if ((kind == MEM_ANON_THP || kind == MEM_MEMFD_THP) &&
-	    !mem_is_large(m)) {
-		snprintf(why, why_len, "no THP was allocated (%s)",
-			 kind == MEM_ANON_THP ?
-			 "THP disabled or memory fragmented" :
-			 "shmem_enabled is not advise or always");
+}
+
+static int setup_anon(struct mem *m, size_t nr_pages, char *why,
+		      size_t why_len)
+{
+	int ret = map_aligned(m, nr_pages * page_size, page_size,
+			      MAP_PRIVATE, -1, why, why_len);
+
+	if (ret)
+		return ret;
+	madvise(m->addr, m->size, MADV_NOHUGEPAGE);
+	fault_in(m, m->kind != MEM_ZERO_PAGE);
+	return 0;
+}
+
+/* One PMD-mapped THP at addr; in one of two PMDs when two is set. */
+static int anon_thps(struct mem *m, unsigned int nr, char *why,
+		     size_t why_len)
+{
+	unsigned int i;
+	int ret;
+
+	ret = map_aligned(m, nr * pmd_size(), pmd_size(), MAP_PRIVATE, -1,
+			  why, why_len);
+	if (ret)
+		return ret;
+	if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
+		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
+		return setup_missing();
+	}
+	fault_in(m, true);
+	for (i = 0; i < nr; i++) {
+		if (!pmd_thp_at(m->addr + i * pmd_size())) {
+			snprintf(why, why_len,
+				 "no THP was allocated (THP disabled or memory fragmented)");
+			return setup_missing();
+		}
+	}
+	return 0;
+}
+
+static int setup_anon_thp(struct mem *m, size_t nr_pages, char *why,
+			  size_t why_len)
+{
+	return anon_thps(m, 1, why, why_len);
+}
+
+/*
+ * A THP mapped by PTEs: an mprotect() of one of its pages splits the PMD
+ * mapping, and putting the protection back leaves it split. The folio
+ * stays whole.
+ */
+static int setup_anon_thp_pte(struct mem *m, size_t nr_pages, char *why,
+			      size_t why_len)
+{
+	int ret = anon_thps(m, 1, why, why_len);
+
+	if (ret)
+		return ret;
+	if (mprotect(m->addr + page_size, page_size, PROT_READ) ||
+	    mprotect(m->addr + page_size, page_size,
+		     PROT_READ | PROT_WRITE)) {
+		snprintf(why, why_len, "mprotect: %s", strerror(errno));
+		return -1;
+	}
+	if (smaps_kb(m->addr, "AnonHugePages") != 0 ||
+	    !pmd_thp_at(m->addr)) {
+		snprintf(why, why_len,
+			 "mprotect() left the THP PMD-mapped, or split it");
+		return -1;
+	}
+	return 0;
+}
+
+/* Pages of the straddle kind taken from the end of the first THP. */
+#define STRADDLE_FIRST	2
+
+/*
+ * The last STRADDLE_FIRST pages of one THP and the first pages of the next,
+ * the rest of both unmapped: two partially mapped, PTE-mapped large folios,
+ * whose boundary the cases' runs cross.
+ */
+static int setup_anon_thp_straddle(struct mem *m, size_t nr_pages,
+				   char *why, size_t why_len)
+{
+	size_t pmd = pmd_size(), keep = nr_pages * page_size;
+	char *second;
+	int ret;
+
+	if (nr_pages <= STRADDLE_FIRST || keep >= pmd) {
+		snprintf(why, why_len, "%zu pages do not straddle two THPs",
+			 nr_pages);
+		return -1;
+	}
+	ret = anon_thps(m, 2, why, why_len);
+	if (ret)
+		return ret;
+	second = m->addr + pmd;
+	m->addr = second - STRADDLE_FIRST * page_size;
+	m->size = keep;
+	m->nr_pages = nr_pages;
+	/* All of the first THP before m->addr, all of the second after. */
+	if (munmap(second - pmd, pmd - STRADDLE_FIRST * page_size) ||
+	    munmap(m->addr + keep, second + pmd - (m->addr + keep))) {
+		snprintf(why, why_len, "munmap: %s", strerror(errno));
+		return -1;
+	}
+	if (!pmd_thp_at(m->addr) || !pmd_thp_at(second)) {
+		snprintf(why, why_len, "a partial munmap() split a THP");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A read fault in a THP-able, PMD-aligned range maps the huge zero folio
+ * (transparent_hugepage/use_zero_page); /proc/kpageflags tells it.
+ */
+static int setup_huge_zero(struct mem *m, size_t nr_pages, char *why,
+			   size_t why_len)
+{
+	__s64 kpf;
+	int ret;
+
+	ret = map_aligned(m, pmd_size(), pmd_size(), MAP_PRIVATE, -1, why,
+			  why_len);
+	if (ret)
+		return ret;
+	if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
+		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
+		return setup_missing();
+	}
+	fault_in(m, false);
+	kpf = kpageflags(pagemap_pfn(m->addr));
+	if (kpf < 0 || !(kpf & (1LL << KPF_ZERO_PAGE_BIT)) ||
+	    !(kpf & (1LL << KPF_THP_BIT))) {
+		snprintf(why, why_len,
+			 "a read fault mapped no huge zero folio (transparent_hugepage/use_zero_page is 0?)");
 		return setup_missing();
 	}
 	return 0;
+}
+
+static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
+		       size_t why_len)
+{
+	bool thp = m->kind == MEM_MEMFD_THP;
+	bool private = m->kind == MEM_MEMFD_PRIVATE;
+	size_t size = thp ? pmd_size() : nr_pages * page_size, i;
+	int ret;
+
+	m->fd = memfd_create("gup_test", 0);
+	if (m->fd < 0 || ftruncate(m->fd, size)) {
+		snprintf(why, why_len, "memfd: %s", strerror(errno));
+		return -1;
+	}
+	/* A private mapping of written shmem maps its pages until a write. */
+	for (i = 0; private && i < size / page_size; i++) {
+		if (pwrite(m->fd, &(char){ i + 1 }, 1, i * page_size) != 1) {
+			snprintf(why, why_len, "write memfd: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	ret = map_aligned(m, size, thp ? pmd_size() : page_size,
+			  private ? MAP_PRIVATE : MAP_SHARED, m->fd, why,
+			  why_len);
+	if (ret)
+		return ret;
+	if (thp && madvise(m->addr, m->size, MADV_HUGEPAGE)) {
+		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
+		return setup_missing();
+	}
+	fault_in(m, !private);
+	if (thp && !pmd_thp_at(m->addr)) {
+		snprintf(why, why_len,
+			 "no THP was allocated (shmem_enabled is not advise or always)");
+		return setup_missing();
+	}
+	return 0;
+}
+
+/* The hugetlb size of the kind: the default one or the largest other. */
+static size_t kind_hugetlb_size(enum mem_kind kind)
+{
+	size_t sizes[8], largest = 0;
+	int i, n;
+
+	if (kind == MEM_HUGETLB)
+		return hugetlb_size();
+	n = hugetlb_sizes(sizes, 8);
+	for (i = 0; i < n; i++)
+		if (sizes[i] > hugetlb_size() && sizes[i] > largest)
+			largest = sizes[i];
+	return largest;
+}
+
+/*
+ * Whether the guest was booted with a gigantic page for the tests: our
+ * guests reserve one only where asked to (tools/vm/run --gigantic), as it
+ * needs more memory than the rest of the suite.
+ */
+static bool gigantic_reserved(void)
+{
+	const char *g = getenv("GUP_VM_GIGANTIC");
+
+	return !in_suite_guest() || (g && !strcmp(g, "1"));
+}
+
+static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
+			 size_t why_len)
+{
+	size_t size = kind_hugetlb_size(m->kind);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
+
+	if (!size) {
+		snprintf(why, why_len, m->kind == MEM_HUGETLB ?
+			 "no hugetlb pages in this kernel" :
+			 "no hugetlb size above the default one (%zu kB)",
+			 hugetlb_size() >> 10);
+		return KSFT_SKIP;
+	}
+	flags |= __builtin_ctzl(size) << MAP_HUGE_SHIFT;
+	m->map = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		snprintf(why, why_len,
+			 "no free %zu kB hugetlb page (/sys/kernel/mm/hugepages)%s",
+			 size >> 10, m->kind == MEM_HUGETLB ? "" :
+			 ": a gigantic page is reserved at boot (hugepagesz=, hugepages=; tools/vm/run --gigantic)");
+		if (m->kind == MEM_HUGETLB_GIGANTIC && !gigantic_reserved())
+			return KSFT_SKIP;
+		return setup_missing();
+	}
+	m->map_size = size;
+	m->addr = m->map;
+	/* Of a gigantic page, a PMD's worth: a pin of all of it is E2BIG. */
+	m->size = size < pmd_size() ? size : pmd_size();
+	if (m->kind == MEM_HUGETLB)
+		m->size = size;
+	m->nr_pages = m->size / page_size;
+	fault_in(m, true);
+	return 0;
+}
+
+/*
+ * A file on a test file system: ext4 (GUP_TEST_FS_DIR) of nr_pages, or
+ * XFS (GUP_TEST_XFS_DIR), whose page cache has large folios since 5.18:
+ * two PMDs' worth, mapped PMD-aligned with MADV_HUGEPAGE, so that the read
+ * fault reads ahead in PMD-sized folios.
+ */
+static int setup_file(struct mem *m, size_t nr_pages, char *why,
+		      size_t why_len)
+{
+	bool xfs = m->kind == MEM_XFS_SHARED;
+	const char *env = xfs ? "GUP_TEST_XFS_DIR" : "GUP_TEST_FS_DIR";
+	const char *dir = getenv(env);
+	size_t size = xfs ? 2 * pmd_size() : nr_pages * page_size, off;
+	int ret;
+	char *buf;
+
+	if (!dir) {
+		snprintf(why, why_len, "%s is not set: no %s test file system",
+			 env, xfs ? "XFS" : "");
+		return setup_missing();
+	}
+	snprintf(m->path, sizeof(m->path), "%s/gup_test.XXXXXX", dir);
+	m->fd = mkstemp(m->path);
+	if (m->fd < 0) {
+		snprintf(why, why_len, "mkstemp in %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	buf = malloc(size);
+	if (!buf)
+		return -1;
+	/* Distinct content per page, written back so the pages are clean. */
+	for (off = 0; off < size; off++)
+		buf[off] = (char)(off / page_size + 1);
+	ret = pwrite(m->fd, buf, size, 0) != (ssize_t)size || fsync(m->fd);
+	free(buf);
+	if (ret) {
+		snprintf(why, why_len, "write %s: %s", m->path,
+			 strerror(errno));
+		return -1;
+	}
+	/* Out of the page cache, for the fault to read back in. */
+	if (xfs)
+		posix_fadvise(m->fd, 0, size, POSIX_FADV_DONTNEED);
+	ret = map_aligned(m, size, xfs ? pmd_size() : page_size,
+			  m->kind == MEM_FILE_PRIVATE ? MAP_PRIVATE :
+			  MAP_SHARED, m->fd, why, why_len);
+	if (ret)
+		return ret;
+	if (xfs && madvise(m->addr, m->size, MADV_HUGEPAGE)) {
+		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
+		return setup_missing();
+	}
+	fault_in(m, false);
+	if (xfs && order_at(m->addr, NULL) <= 0) {
+		snprintf(why, why_len,
+			 "XFS read the file into small folios");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A file on a tmpfs of our own, mounted huge=always: shmem in PMD-sized
+ * folios without madvise, over more than one PMD.
+ */
+static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
+			    size_t why_len)
+{
+	size_t size = 2 * pmd_size();
+	char opts[64];
+	int ret;
+
+	snprintf(m->mnt, sizeof(m->mnt), "/tmp/gup_tmpfs.XXXXXX");
+	if (!mkdtemp(m->mnt)) {
+		snprintf(why, why_len, "mkdtemp: %s", strerror(errno));
+		m->mnt[0] = '\0';
+		return -1;
+	}
+	snprintf(opts, sizeof(opts), "huge=always,size=%zuk", 2 * size >> 10);
+	if (mount("gup_tmpfs", m->mnt, "tmpfs", 0, opts)) {
+		snprintf(why, why_len, "mount tmpfs -o %s: %s", opts,
+			 strerror(errno));
+		rmdir(m->mnt);
+		m->mnt[0] = '\0';
+		return errno == EPERM ? KSFT_SKIP : -1;
+	}
+	snprintf(m->path, sizeof(m->path), "%s/gup_test", m->mnt);
+	m->fd = open(m->path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (m->fd < 0 || ftruncate(m->fd, size)) {
+		snprintf(why, why_len, "%s: %s", m->path, strerror(errno));
+		return -1;
+	}
+	ret = map_aligned(m, size, pmd_size(), MAP_SHARED, m->fd, why,
+			  why_len);
+	if (ret)
+		return ret;
+	fault_in(m, true);
+	if (!pmd_thp_at(m->addr) || !pmd_thp_at(m->addr + pmd_size())) {
+		snprintf(why, why_len,
+			 "tmpfs huge=always gave no PMD-sized folios");
+		return setup_missing();
+	}
+	return 0;
+}
+
+static int setup_mthp(struct mem *m, size_t nr_pages, char *why,
+		      size_t why_len)
+{
+	return mem_mthp(m, m->kind - MEM_ANON_MTHP, nr_pages, why, why_len);
+}
+
+int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
+	      size_t why_len)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->fd = -1;
+	return mem_types[kind].setup(m, nr_pages, why, why_len);
 }
 
 void mem_teardown(struct mem *m)
@@ -709,9 +1092,14 @@ void mem_teardown(struct mem *m)
 		close(m->fd);
 	if (m->path[0])
 		unlink(m->path);
+	if (m->mnt[0]) {
+		umount(m->mnt);
+		rmdir(m->mnt);
+	}
 	if (m->knob[0])
 		write_value(m->knob, m->knob_old);
 	m->knob[0] = '\0';
+	m->mnt[0] = '\0';
 	m->map = NULL;
 	m->fd = -1;
 	m->path[0] = 0;
@@ -958,11 +1346,11 @@ int uring_register_result(enum mem_kind kind)
 {
 	bool own_check = kernel_expect()->longterm_write_file_ok;
 
-	if (kind == MEM_FILE_SHARED)
+	if (!mem_has_writeback(kind))
+		return 0;
+	if (!mem_private(kind))
 		return own_check ? -EOPNOTSUPP : -EFAULT;
-	if (kind == MEM_FILE_PRIVATE && own_check)
-		return -EOPNOTSUPP;
-	return 0;
+	return own_check ? -EOPNOTSUPP : 0;
 }
 
 bool page_counts_equal(const struct gup_page_state *want,

@@ -46,6 +46,12 @@ bool in_suite_guest(void);
 	fflush(stdout);							\
 } while (0)
 
+/*
+ * Empties the per-cpu LRU batches, so that every page faulted in so far is
+ * on an LRU list, where reclaim and isolation find it.
+ */
+void lru_drain(void);
+
 /* The device; GUP_TEST_DEV overrides the path. Returns fd or -errno. */
 int gup_open(void);
 /*
@@ -124,6 +130,7 @@ void pin_ledger_read(struct pin_ledger *l);
 int pin_ledger_check(const struct pin_ledger *before, char *why,
 		     size_t why_len);
 
+/* The memory kinds; mem_type() says what each is. */
 enum mem_kind {
 	MEM_ANON,		/* anonymous, 4 KiB pages */
 	MEM_ANON_THP,		/* anonymous, one PMD-mapped THP */
@@ -133,6 +140,18 @@ enum mem_kind {
 	MEM_FILE_PRIVATE,	/* file on the test filesystem, MAP_PRIVATE */
 	MEM_ZERO_PAGE,		/* never-written anonymous: the zero page */
 	MEM_MEMFD_THP,		/* memfd (shmem), one PMD-mapped THP */
+	MEM_ANON_THP_PTE,	/* anonymous, one THP mapped by PTEs */
+	/*
+	 * Anonymous: the last pages of one THP and the first of the next,
+	 * both partially mapped, by PTEs.
+	 */
+	MEM_ANON_THP_STRADDLE,
+	MEM_HUGE_ZERO,		/* never-written THP-able range: huge zero folio */
+	MEM_MEMFD_PRIVATE,	/* memfd (shmem) with content, MAP_PRIVATE */
+	MEM_TMPFS_HUGE,		/* file on tmpfs huge=always, two PMD folios */
+	/* anonymous hugetlb of the largest size above the default: the PUD */
+	MEM_HUGETLB_GIGANTIC,
+	MEM_XFS_SHARED,		/* file on XFS (large folios), MAP_SHARED */
 	/*
 	 * Anonymous, in folios of one multi-size THP size: MEM_ANON_MTHP + i
 	 * is the i-th smallest size below the PMD's that the kernel offers
@@ -140,6 +159,7 @@ enum mem_kind {
 	 */
 	MEM_ANON_MTHP,
 	MEM_ANON_MTHP_END = MEM_ANON_MTHP + 7,
+	MEM_KINDS = MEM_ANON_MTHP_END,
 };
 
 static inline bool mem_is_mthp(int kind)
@@ -159,7 +179,27 @@ struct mem {
 	unsigned int order;	/* of the kind's folios, where it has one */
 	char knob[PATH_MAX];	/* a THP setting changed for the kind */
 	char knob_old[16];	/* and what it was */
+	char mnt[64];		/* a file system mounted for the kind */
 };
+
+/* What a memory kind is (struct mem_type's props). */
+#define MEM_P_PRIVATE	0x01	/* private mapping: write pins give anon pages */
+#define MEM_P_ANON	0x02	/* an anonymous mapping */
+#define MEM_P_SHMEM	0x04	/* shmem: memfd or tmpfs */
+#define MEM_P_WRITEBACK	0x08	/* a file with writeback to a disk */
+#define MEM_P_PIN_RO	0x10	/* pinned read-only: a write would replace it */
+#define MEM_P_LARGE	0x20	/* in large folios */
+#define MEM_P_HUGETLB	0x40	/* hugetlb */
+
+struct mem_type {
+	const char *name;
+	/* Makes m (kind set): as mem_setup(). */
+	int (*setup)(struct mem *m, size_t nr_pages, char *why,
+		     size_t why_len);
+	unsigned int props;	/* MEM_P_* */
+};
+
+const struct mem_type *mem_type(enum mem_kind kind);
 
 /*
  * Maps at least nr_pages of kind, faulted in (written where the kind allows,
@@ -175,6 +215,8 @@ size_t pmd_size(void);
 size_t hugetlb_size(void);
 /* Room for either: the larger of the two. */
 size_t huge_size(void);
+/* The hugetlb page sizes the kernel has, in bytes, at most max: how many. */
+int hugetlb_sizes(size_t *sizes, int max);
 /*
  * The multi-size THP sizes below the PMD's, in bytes, smallest first, at
  * most max; -1 if the kernel has none (before 6.8).
@@ -197,7 +239,12 @@ __u64 pagemap_pfn(const void *addr);
 int pagemap_pfns(const void *addr, size_t n, __u64 *pfn);
 /* /proc/kpageflags of pfn; -1 if it cannot be read. */
 __s64 kpageflags(__u64 pfn);
-#define KPF_DIRTY_BIT	4
+#define KPF_DIRTY_BIT		4
+#define KPF_THP_BIT		22
+#define KPF_ZERO_PAGE_BIT	24
+
+/* A field of the smaps entry of the mapping at addr, in kB; -1 if none. */
+long long smaps_kb(const void *addr, const char *field);
 
 /*
  * Reads the file's blocks from the disk with O_DIRECT, bypassing the page

@@ -44,6 +44,14 @@ FIXTURE_VARIANT_ADD(pin, file_shared) { .kind = MEM_FILE_SHARED };
 FIXTURE_VARIANT_ADD(pin, file_private) { .kind = MEM_FILE_PRIVATE };
 FIXTURE_VARIANT_ADD(pin, zero_page) { .kind = MEM_ZERO_PAGE };
 FIXTURE_VARIANT_ADD(pin, memfd_thp) { .kind = MEM_MEMFD_THP };
+FIXTURE_VARIANT_ADD(pin, anon_thp_pte) { .kind = MEM_ANON_THP_PTE };
+/* The first case's pins cross from one THP into the next. */
+FIXTURE_VARIANT_ADD(pin, anon_thp_straddle) { .kind = MEM_ANON_THP_STRADDLE };
+FIXTURE_VARIANT_ADD(pin, huge_zero) { .kind = MEM_HUGE_ZERO };
+FIXTURE_VARIANT_ADD(pin, memfd_private) { .kind = MEM_MEMFD_PRIVATE };
+FIXTURE_VARIANT_ADD(pin, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
+FIXTURE_VARIANT_ADD(pin, hugetlb_gigantic) { .kind = MEM_HUGETLB_GIGANTIC };
+FIXTURE_VARIANT_ADD(pin, xfs_shared) { .kind = MEM_XFS_SHARED };
 /* Anonymous multi-size THP: the i-th smallest size the kernel offers. */
 FIXTURE_VARIANT_ADD(pin, anon_mthp0) { .kind = MEM_ANON_MTHP };
 FIXTURE_VARIANT_ADD(pin, anon_mthp1) { .kind = MEM_ANON_MTHP + 1 };
