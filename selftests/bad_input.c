@@ -19,11 +19,31 @@
 
 #define NR_PAGES	4
 
-/* NR_PAGES mapped pages followed by an unmapped page. */
+/*
+ * Memory of a kind that gup refuses, for the rows about it. The query
+ * cannot read its pages either (it looks them up with gup), so their state
+ * is compared only where access can be given back after the call.
+ */
+struct refused_mem {
+	char *addr;
+	size_t size;
+	int fd;
+	/* PROT_NONE over faulted-in pages, whose state before[] holds. */
+	bool unprotect;
+	struct gup_page_state before[NR_PAGES];
+	/* Never faulted in: no page may be there after the call. */
+	bool never_faulted;
+};
+
+/*
+ * NR_PAGES mapped pages followed by an unmapped page; and the memory that
+ * a row's call is about, where it is not these.
+ */
 struct ctx {
 	int fd;
 	char *addr;
 	char *hole;
+	struct refused_mem mem;
 };
 
 FIXTURE(bad)
@@ -33,9 +53,12 @@ FIXTURE(bad)
 
 /* Returns 0 or -errno of the call under test. */
 typedef int (*bad_call_fn)(struct ctx *c);
+/* Maps c->mem: 0, or KSFT_SKIP or -1 with why. */
+typedef int (*refused_mem_fn)(struct ctx *c, char *why, size_t len);
 
 FIXTURE_VARIANT(bad)
 {
+	refused_mem_fn mem;
 	bad_call_fn call;
 	int err;
 };
@@ -398,6 +421,121 @@ static int unknown_ioctl(struct ctx *c)
 	return ioctl(c->fd, _IOWR('g', 99, char[64]), arg) ? -errno : 0;
 }
 
+static int mmap_file(struct ctx *c, size_t size, int flags, off_t offset)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, c->fd,
+		       offset);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, size);
+	return 0;
+}
+
+static int mmap_two_pages(struct ctx *c)
+{
+	return mmap_file(c, 2 * page_size, MAP_SHARED, 0);
+}
+
+static int mmap_offset(struct ctx *c)
+{
+	return mmap_file(c, page_size, MAP_SHARED, page_size);
+}
+
+static int mmap_private(struct ctx *c)
+{
+	return mmap_file(c, page_size, MAP_PRIVATE, 0);
+}
+
+/* The module's page, mapped VM_IO | VM_PFNMAP as a driver maps MMIO. */
+static int map_pfnmap(struct ctx *c, char *why, size_t len)
+{
+	struct refused_mem *m = &c->mem;
+
+	m->size = page_size;
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       c->fd, 0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		snprintf(why, len, "mmap of gup_test: %s", strerror(errno));
+		return -1;
+	}
+	/* Mapped at mmap() time: user space reaches it with no fault. */
+	m->addr[0] = 1;
+	return 0;
+}
+
+static int map_anon(struct refused_mem *m, int prot, char *why, size_t len)
+{
+	m->size = NR_PAGES * page_size;
+	m->addr = mmap(NULL, m->size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	madvise(m->addr, m->size, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+/* Anonymous pages written, then made PROT_NONE: present, not accessible. */
+static int map_prot_none_faulted(struct ctx *c, char *why, size_t len)
+{
+	struct refused_mem *m = &c->mem;
+	size_t i;
+
+	if (map_anon(m, PROT_READ | PROT_WRITE, why, len))
+		return -1;
+	for (i = 0; i < NR_PAGES; i++)
+		m->addr[i * page_size] = 1;
+	if (gup_state_addr(c->fd, m->addr, m->before, NR_PAGES) ||
+	    mprotect(m->addr, m->size, PROT_NONE)) {
+		snprintf(why, len, "state or mprotect: %s", strerror(errno));
+		return -1;
+	}
+	m->unprotect = true;
+	return 0;
+}
+
+static int map_prot_none_unfaulted(struct ctx *c, char *why, size_t len)
+{
+	if (map_anon(&c->mem, PROT_NONE, why, len))
+		return -1;
+	c->mem.never_faulted = true;
+	return 0;
+}
+
+static int mem_pin(struct ctx *c, __u32 api, __u32 flags)
+{
+	return pin(c, (uintptr_t)c->mem.addr, c->mem.size, api, flags, 0);
+}
+
+static int mem_gup(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_GUP, 0);
+}
+
+static int mem_gup_fast(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_GUP_FAST, 0);
+}
+
+static int mem_pup(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_PUP, 0);
+}
+
+static int mem_pup_fast(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_PUP_FAST, 0);
+}
+
+static int mem_pup_fast_longterm_write(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_PUP_FAST, GUP_PIN_LONGTERM | GUP_PIN_WRITE);
+}
+
 FIXTURE_VARIANT_ADD(bad, pin_size_zero) { .call = pin_size_zero, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, pin_addr_unaligned) { .call = pin_addr_unaligned, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, pin_size_unaligned) { .call = pin_size_unaligned, .err = EINVAL };
@@ -450,12 +588,129 @@ FIXTURE_VARIANT_ADD(bad, longterm_read_unstarted)
 FIXTURE_VARIANT_ADD(bad, longterm_bad_flags) { .call = longterm_bad_flags, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, longterm_unmapped) { .call = longterm_unmapped, .err = EFAULT };
 FIXTURE_VARIANT_ADD(bad, unknown_ioctl) { .call = unknown_ioctl, .err = ENOTTY };
+FIXTURE_VARIANT_ADD(bad, mmap_two_pages) { .call = mmap_two_pages, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, mmap_offset) { .call = mmap_offset, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, mmap_private) { .call = mmap_private, .err = EINVAL };
+
+/*
+ * Memory gup refuses, by every API: -EFAULT on 6.1, 6.12 and 7.3 alike.
+ * check_vma_flags() refuses VM_IO | VM_PFNMAP and a mapping without
+ * VM_READ (or VM_WRITE, for a write) before it faults in or takes
+ * anything; the fast walk leaves a special pte, a PROT_NONE or absent pte
+ * to the slow path, which ends there.
+ */
+FIXTURE_VARIANT_ADD(bad, pfnmap_gup)
+{
+	.mem = map_pfnmap,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_gup_fast)
+{
+	.mem = map_pfnmap,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_pup)
+{
+	.mem = map_pfnmap,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_pup_fast)
+{
+	.mem = map_pfnmap,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_pup_fast_longterm_write)
+{
+	.mem = map_pfnmap,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_gup)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_gup_fast)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_pup)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_pup_fast)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_pup_fast_longterm_write)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_gup)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_gup_fast)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_pup)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_pup_fast)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_pup_fast_longterm_write)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
 
 /* Returns 0, KSFT_SKIP with why, or -1 with why. */
 static int ctx_init(struct ctx *c, const char **why)
 {
 	size_t i;
 
+	memset(c, 0, sizeof(*c));
+	c->mem.fd = -1;
 	c->fd = gup_open();
 	*why = gup_open_skip(c->fd);
 	if (*why)
@@ -479,21 +734,39 @@ static int ctx_init(struct ctx *c, const char **why)
 	return 0;
 }
 
+/* Runs once or twice: a setup that skips calls it before the teardown. */
 static void ctx_fini(struct ctx *c)
 {
+	if (c->mem.addr)
+		munmap(c->mem.addr, c->mem.size);
+	if (c->mem.fd >= 0)
+		close(c->mem.fd);
 	if (c->addr)
 		munmap(c->addr, NR_PAGES * page_size);
 	if (c->fd >= 0)
 		close(c->fd);
+	c->mem.addr = NULL;
+	c->mem.fd = -1;
+	c->addr = NULL;
+	c->fd = -1;
 }
 
 FIXTURE_SETUP(bad)
 {
-	const char *why;
-	int ret = ctx_init(&self->ctx, &why);
+	char why[256] = "";
+	const char *init_why;
+	int ret = ctx_init(&self->ctx, &init_why);
 
 	if (ret == KSFT_SKIP)
+		SETUP_SKIP(return, "%s", init_why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", init_why);
+	if (!variant->mem)
+		return;
+	ret = variant->mem(&self->ctx, why, sizeof(why));
+	if (ret == KSFT_SKIP) {
+		ctx_fini(&self->ctx);
 		SETUP_SKIP(return, "%s", why);
+	}
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 }
 
@@ -528,6 +801,30 @@ TEST_F(bad, rejected)
 	}
 	/* Nothing was left held: the first session id is still unused. */
 	ASSERT_EQ(-EINVAL, gup_unpin(c->fd, 1, GUP_UNPIN_PLAIN));
+
+	if (c->mem.unprotect) {
+		struct refused_mem *m = &c->mem;
+
+		ASSERT_EQ(0, mprotect(m->addr, m->size,
+				      PROT_READ | PROT_WRITE));
+		ASSERT_EQ(0, gup_state_addr(c->fd, m->addr, after, NR_PAGES));
+		for (i = 0; i < NR_PAGES; i++) {
+			ASSERT_EQ(m->before[i].pfn, after[i].pfn);
+			ASSERT_EQ(m->before[i].refcount, after[i].refcount)
+				TH_LOG("PROT_NONE page %d: flags %#x then %#x",
+				       i, m->before[i].flags, after[i].flags);
+		}
+	}
+	if (c->mem.never_faulted) {
+		unsigned int present = 0;
+		__u64 pfn[NR_PAGES];
+
+		/* A refusal faults nothing in (pfns need root: we are). */
+		ASSERT_EQ(0, pagemap_pfns(c->mem.addr, NR_PAGES, pfn));
+		for (i = 0; i < NR_PAGES; i++)
+			present |= !!pfn[i] << i;
+		ASSERT_EQ(0, present) TH_LOG("pages faulted in: %#x", present);
+	}
 }
 
 FIXTURE(hole)
