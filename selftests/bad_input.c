@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -447,6 +448,62 @@ static int mmap_private(struct ctx *c)
 	return mmap_file(c, page_size, MAP_PRIVATE, 0);
 }
 
+/* checkpatch keeps the constant for code that returns it: the name. */
+static bool is_enosys(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name && !strcmp(name, "ENOSYS");
+}
+
+/*
+ * Why memfd_secret() is ENOSYS: the kernel lacks secretmem, has it off
+ * (off by default before v6.5, as in 6.1: secretmem.enable=1 turns it on),
+ * or cannot take pages out of its direct map.
+ */
+static const char *secretmem_off_why(void)
+{
+	FILE *f = fopen("/sys/module/secretmem/parameters/enable", "r");
+	int on;
+
+	if (!f)
+		return "no secretmem in this kernel (CONFIG_SECRETMEM)";
+	on = fgetc(f);
+	fclose(f);
+	if (on == 'N')
+		return "secretmem is off: boot with secretmem.enable=1";
+	return "secretmem is on, but the kernel cannot change its direct map";
+}
+
+/* memfd_secret() pages, each faulted in: there is a page to take. */
+static int map_secretmem(struct ctx *c, char *why, size_t len)
+{
+	struct refused_mem *m = &c->mem;
+	size_t i;
+
+	m->size = NR_PAGES * page_size;
+	m->fd = syscall(__NR_memfd_secret, 0);
+	if (m->fd < 0 && is_enosys(errno)) {
+		snprintf(why, len, "memfd_secret: ENOSYS: %s",
+			 secretmem_off_why());
+		return in_suite_guest() ? -1 : KSFT_SKIP;
+	}
+	if (m->fd < 0 || ftruncate(m->fd, m->size)) {
+		snprintf(why, len, "memfd_secret: %s", strerror(errno));
+		return -1;
+	}
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       m->fd, 0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		snprintf(why, len, "mmap of memfd_secret: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < NR_PAGES; i++)
+		m->addr[i * page_size] = 1;
+	return 0;
+}
+
 /* The module's page, mapped VM_IO | VM_PFNMAP as a driver maps MMIO. */
 static int map_pfnmap(struct ctx *c, char *why, size_t len)
 {
@@ -594,11 +651,46 @@ FIXTURE_VARIANT_ADD(bad, mmap_private) { .call = mmap_private, .err = EINVAL };
 
 /*
  * Memory gup refuses, by every API: -EFAULT on 6.1, 6.12 and 7.3 alike.
- * check_vma_flags() refuses VM_IO | VM_PFNMAP and a mapping without
- * VM_READ (or VM_WRITE, for a write) before it faults in or takes
- * anything; the fast walk leaves a special pte, a PROT_NONE or absent pte
- * to the slow path, which ends there.
+ * check_vma_flags() refuses VM_IO | VM_PFNMAP, secretmem, and a mapping
+ * without VM_READ (or VM_WRITE, for a write) before it faults in or takes
+ * anything; the fast walk leaves a special pte, a secretmem folio, a
+ * PROT_NONE or absent pte to the slow path, which ends there.
  */
+FIXTURE_VARIANT_ADD(bad, secretmem_gup)
+{
+	.mem = map_secretmem,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_gup_fast)
+{
+	.mem = map_secretmem,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_pup)
+{
+	.mem = map_secretmem,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_pup_fast)
+{
+	.mem = map_secretmem,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_pup_fast_longterm_write)
+{
+	.mem = map_secretmem,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
+
 FIXTURE_VARIANT_ADD(bad, pfnmap_gup)
 {
 	.mem = map_pfnmap,
