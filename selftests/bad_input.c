@@ -20,6 +20,11 @@
 
 #define NR_PAGES	4
 
+/* A mapping type of its own, since v6.11: older libc headers lack it. */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE	0x08
+#endif
+
 /*
  * Memory of a kind that gup refuses, for the rows about it. The query
  * cannot read its pages either (it looks them up with gup), so their state
@@ -958,6 +963,132 @@ TEST_F(hole, partial_pin_reports_prefix)
 	ASSERT_EQ(0, gup_unpin(c->fd, id, GUP_UNPIN_PLAIN));
 	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, &ps, 1));
 	ASSERT_EQ(before.refcount, ps.refcount);
+}
+
+/*
+ * MAP_DROPPABLE memory (v6.11): anonymous pages that reclaim may drop, not
+ * swap out. gup takes them as any anonymous page, by every API and
+ * long-term too: neither mm/gup.c nor folio_is_longterm_pinnable() looks
+ * at VM_DROPPABLE in 6.12 or 7.3, and the fast path lets anonymous folios
+ * through. Not a refusal, then: exact counts, held and given back.
+ */
+FIXTURE(droppable)
+{
+	int fd;
+	char *addr;
+};
+
+FIXTURE_VARIANT(droppable)
+{
+	unsigned int api;
+	unsigned int flags;
+};
+
+FIXTURE_VARIANT_ADD(droppable, gup) { .api = GUP_API_GUP };
+FIXTURE_VARIANT_ADD(droppable, gup_fast) { .api = GUP_API_GUP_FAST };
+FIXTURE_VARIANT_ADD(droppable, pup) { .api = GUP_API_PUP };
+FIXTURE_VARIANT_ADD(droppable, pup_fast) { .api = GUP_API_PUP_FAST };
+
+FIXTURE_VARIANT_ADD(droppable, pup_longterm_write)
+{
+	.api = GUP_API_PUP,
+	.flags = GUP_PIN_LONGTERM | GUP_PIN_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(droppable, pup_fast_longterm_write)
+{
+	.api = GUP_API_PUP_FAST,
+	.flags = GUP_PIN_LONGTERM | GUP_PIN_WRITE,
+};
+
+FIXTURE_SETUP(droppable)
+{
+	size_t i;
+	int err;
+
+	self->addr = NULL;
+	self->fd = gup_open();
+	if (gup_open_skip(self->fd))
+		SETUP_SKIP(return, "%s", gup_open_skip(self->fd));
+	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
+	self->addr = mmap(NULL, NR_PAGES * page_size, PROT_READ | PROT_WRITE,
+			  MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	err = self->addr == MAP_FAILED ? errno : 0;
+	if (err)
+		self->addr = NULL;
+	/*
+	 * Older kernels know no mapping type 0x08. Only the version tells
+	 * that this is why: to the kernels that know it, EINVAL is a bad
+	 * combination of flags, which this one is not.
+	 */
+	if (err == EINVAL && !(in_suite_guest() && kernel_at_least(6, 11))) {
+		close(self->fd);
+		self->fd = -1;
+		SETUP_SKIP(return, "mmap(MAP_DROPPABLE): EINVAL: before v6.11");
+	}
+	ASSERT_EQ(0, err) TH_LOG("mmap(MAP_DROPPABLE): %s", strerror(err));
+	madvise(self->addr, NR_PAGES * page_size, MADV_NOHUGEPAGE);
+	for (i = 0; i < NR_PAGES; i++)
+		self->addr[i * page_size] = 1;
+}
+
+FIXTURE_TEARDOWN(droppable)
+{
+	if (self->addr)
+		munmap(self->addr, NR_PAGES * page_size);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(droppable, held_and_released)
+{
+	struct gup_page_state before[NR_PAGES], held[NR_PAGES], after[NR_PAGES];
+	bool pins = api_pins(variant->api);
+	long long acq0, rel0;
+	__u64 nr;
+	__u32 id;
+	int i;
+
+	SETUP_SKIPPED(return);
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->addr, before, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		/* What sets it apart: anonymous, yet not swap-backed. */
+		ASSERT_EQ(GUP_PS_ANON,
+			  before[i].flags & (GUP_PS_ANON | GUP_PS_SWAPBACKED))
+			TH_LOG("page %d: flags %#x", i, before[i].flags);
+		if ((variant->flags & GUP_PIN_LONGTERM) &&
+		    !(before[i].flags & GUP_PS_LONGTERM_OK)) {
+			/*
+			 * A long-term pin would migrate it first; our guest
+			 * has neither ZONE_MOVABLE nor CMA.
+			 */
+			ASSERT_FALSE(in_suite_guest());
+			SKIP(return, "page %d: ZONE_MOVABLE or CMA", i);
+		}
+	}
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+
+	ASSERT_EQ(0, gup_pin(self->fd, self->addr, NR_PAGES * page_size,
+			     variant->api, variant->flags, &id, &nr));
+	ASSERT_EQ(NR_PAGES, nr);
+	ASSERT_EQ(pins ? NR_PAGES : 0, vmstat("nr_foll_pin_acquired") - acq0);
+	ASSERT_EQ(0, gup_state(self->fd, id, 0, held, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ(before[i].pfn, held[i].pfn);
+		ASSERT_EQ(before[i].refcount + (pins ? GUP_BIAS : 1),
+			  held[i].refcount);
+		ASSERT_EQ(pins, !!(held[i].flags & GUP_PS_MAYBE_DMA_PINNED));
+	}
+
+	ASSERT_EQ(0, gup_unpin(self->fd, id, plain_unpin(variant->api)));
+	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
+		  vmstat("nr_foll_pin_released") - rel0);
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->addr, after, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ(before[i].pfn, after[i].pfn);
+		ASSERT_EQ(before[i].refcount, after[i].refcount);
+	}
 }
 
 /* max_pages_per_file counts what all of a file's sessions hold. */
