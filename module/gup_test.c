@@ -104,6 +104,7 @@ struct gup_file {
 	u32 next_id;			/* for xa_alloc_cyclic() */
 	struct page **longterm_pages;	/* PIN_LONGTERM_TEST_* */
 	unsigned long longterm_nr_pages;
+	struct page *mmap_page;		/* set once, by mmap_page_get() */
 };
 
 static struct dentry *gup_test_dentry;
@@ -1019,6 +1020,51 @@ static long gup_test_ioctl(struct file *file, unsigned int cmd,
 	return ret;
 }
 
+/*
+ * The file's page for mmap(), allocated at the first mmap(). Not under
+ * gf->lock: mmap() holds mmap_lock, which the ioctls take inside gf->lock.
+ */
+static struct page *mmap_page_get(struct gup_file *gf)
+{
+	struct page *page = READ_ONCE(gf->mmap_page);
+	struct page *old;
+
+	if (page)
+		return page;
+	/* Zeroed: it is user space's to read. */
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		return NULL;
+	old = cmpxchg(&gf->mmap_page, NULL, page);
+	if (old) {
+		__free_page(page);
+		return old;
+	}
+	return page;
+}
+
+/*
+ * Maps the file's page as a driver maps device memory: by pfn, into a
+ * VM_IO | VM_PFNMAP mapping, whose special ptes gup must not follow to a
+ * struct page. A private mapping would copy the page on write into an
+ * anonymous one, so only shared mappings of exactly the page are made.
+ * Each mapping holds the file, so the page outlives all of them.
+ */
+static int gup_test_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct gup_file *gf = file->private_data;
+	struct page *page;
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE ||
+	    !(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	page = mmap_page_get(gf);
+	if (!page)
+		return -ENOMEM;
+	return remap_pfn_range(vma, vma->vm_start, page_to_pfn(page),
+			       PAGE_SIZE, vma->vm_page_prot);
+}
+
 static int gup_test_open(struct inode *inode, struct file *file)
 {
 	struct gup_file *gf;
@@ -1060,6 +1106,8 @@ static int gup_test_release(struct inode *inode, struct file *file)
 	}
 	xa_destroy(&gf->sessions);
 	longterm_stop(gf);
+	if (gf->mmap_page)
+		__free_page(gf->mmap_page);
 	mutex_destroy(&gf->lock);
 	kfree(gf);
 	return 0;
@@ -1071,6 +1119,7 @@ static const struct file_operations gup_test_fops = {
 	.release = gup_test_release,
 	.unlocked_ioctl = gup_test_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = gup_test_mmap,
 };
 
 static bool debugfs_has(const char *file)
@@ -1093,8 +1142,14 @@ static int __init gup_test_init(void)
 		       name);
 		return -EEXIST;
 	}
-	gup_test_dentry = debugfs_create_file(name, 0600, NULL, NULL,
-					      &gup_test_fops);
+	/*
+	 * Not debugfs_create_file(): its proxy passes neither mmap() nor
+	 * compat_ioctl() on. Without the proxy nothing guards the calls
+	 * against the file's removal, and nothing needs to: the file is
+	 * removed at module exit only, which no open file lets happen.
+	 */
+	gup_test_dentry = debugfs_create_file_unsafe(name, 0600, NULL, NULL,
+						     &gup_test_fops);
 	if (IS_ERR(gup_test_dentry))
 		return PTR_ERR(gup_test_dentry);
 	return 0;

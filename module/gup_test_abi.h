@@ -240,6 +240,14 @@ struct gup_bench {
 #define GUP_DMA			_IOW('g', 13, struct gup_dma)
 #define GUP_BENCH		_IOWR('g', 14, struct gup_bench)
 
+/*
+ * mmap() of the file maps one zeroed page of the module's as a driver maps
+ * device memory, with remap_pfn_range(): a VM_IO | VM_PFNMAP mapping, which
+ * get and pin refuse. The mapping must be MAP_SHARED, at offset 0 and one
+ * page long (-EINVAL). Each open file has its own page; it lives as long
+ * as the file and any mapping of it.
+ */
+
 #ifndef __KERNEL__
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -19,11 +20,36 @@
 
 #define NR_PAGES	4
 
-/* NR_PAGES mapped pages followed by an unmapped page. */
+/* A mapping type of its own, since v6.11: older libc headers lack it. */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE	0x08
+#endif
+
+/*
+ * Memory of a kind that gup refuses, for the rows about it. The query
+ * cannot read its pages either (it looks them up with gup), so their state
+ * is compared only where access can be given back after the call.
+ */
+struct refused_mem {
+	char *addr;
+	size_t size;
+	int fd;
+	/* PROT_NONE over faulted-in pages, whose state before[] holds. */
+	bool unprotect;
+	struct gup_page_state before[NR_PAGES];
+	/* Never faulted in: no page may be there after the call. */
+	bool never_faulted;
+};
+
+/*
+ * NR_PAGES mapped pages followed by an unmapped page; and the memory that
+ * a row's call is about, where it is not these.
+ */
 struct ctx {
 	int fd;
 	char *addr;
 	char *hole;
+	struct refused_mem mem;
 };
 
 FIXTURE(bad)
@@ -33,9 +59,12 @@ FIXTURE(bad)
 
 /* Returns 0 or -errno of the call under test. */
 typedef int (*bad_call_fn)(struct ctx *c);
+/* Maps c->mem: 0, or KSFT_SKIP or -1 with why. */
+typedef int (*refused_mem_fn)(struct ctx *c, char *why, size_t len);
 
 FIXTURE_VARIANT(bad)
 {
+	refused_mem_fn mem;
 	bad_call_fn call;
 	int err;
 };
@@ -398,6 +427,177 @@ static int unknown_ioctl(struct ctx *c)
 	return ioctl(c->fd, _IOWR('g', 99, char[64]), arg) ? -errno : 0;
 }
 
+static int mmap_file(struct ctx *c, size_t size, int flags, off_t offset)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, c->fd,
+		       offset);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, size);
+	return 0;
+}
+
+static int mmap_two_pages(struct ctx *c)
+{
+	return mmap_file(c, 2 * page_size, MAP_SHARED, 0);
+}
+
+static int mmap_offset(struct ctx *c)
+{
+	return mmap_file(c, page_size, MAP_SHARED, page_size);
+}
+
+static int mmap_private(struct ctx *c)
+{
+	return mmap_file(c, page_size, MAP_PRIVATE, 0);
+}
+
+/* checkpatch keeps the constant for code that returns it: the name. */
+static bool is_enosys(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name && !strcmp(name, "ENOSYS");
+}
+
+/*
+ * Why memfd_secret() is ENOSYS: the kernel lacks secretmem, has it off
+ * (off by default before v6.5, as in 6.1: secretmem.enable=1 turns it on),
+ * or cannot take pages out of its direct map.
+ */
+static const char *secretmem_off_why(void)
+{
+	FILE *f = fopen("/sys/module/secretmem/parameters/enable", "r");
+	int on;
+
+	if (!f)
+		return "no secretmem in this kernel (CONFIG_SECRETMEM)";
+	on = fgetc(f);
+	fclose(f);
+	if (on == 'N')
+		return "secretmem is off: boot with secretmem.enable=1";
+	return "secretmem is on, but the kernel cannot change its direct map";
+}
+
+/* memfd_secret() pages, each faulted in: there is a page to take. */
+static int map_secretmem(struct ctx *c, char *why, size_t len)
+{
+	struct refused_mem *m = &c->mem;
+	size_t i;
+
+	m->size = NR_PAGES * page_size;
+	m->fd = syscall(__NR_memfd_secret, 0);
+	if (m->fd < 0 && is_enosys(errno)) {
+		snprintf(why, len, "memfd_secret: ENOSYS: %s",
+			 secretmem_off_why());
+		return in_suite_guest() ? -1 : KSFT_SKIP;
+	}
+	if (m->fd < 0 || ftruncate(m->fd, m->size)) {
+		snprintf(why, len, "memfd_secret: %s", strerror(errno));
+		return -1;
+	}
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       m->fd, 0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		snprintf(why, len, "mmap of memfd_secret: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < NR_PAGES; i++)
+		m->addr[i * page_size] = 1;
+	return 0;
+}
+
+/* The module's page, mapped VM_IO | VM_PFNMAP as a driver maps MMIO. */
+static int map_pfnmap(struct ctx *c, char *why, size_t len)
+{
+	struct refused_mem *m = &c->mem;
+
+	m->size = page_size;
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       c->fd, 0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		snprintf(why, len, "mmap of gup_test: %s", strerror(errno));
+		return -1;
+	}
+	/* Mapped at mmap() time: user space reaches it with no fault. */
+	m->addr[0] = 1;
+	return 0;
+}
+
+static int map_anon(struct refused_mem *m, int prot, char *why, size_t len)
+{
+	m->size = NR_PAGES * page_size;
+	m->addr = mmap(NULL, m->size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	madvise(m->addr, m->size, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+/* Anonymous pages written, then made PROT_NONE: present, not accessible. */
+static int map_prot_none_faulted(struct ctx *c, char *why, size_t len)
+{
+	struct refused_mem *m = &c->mem;
+	size_t i;
+
+	if (map_anon(m, PROT_READ | PROT_WRITE, why, len))
+		return -1;
+	for (i = 0; i < NR_PAGES; i++)
+		m->addr[i * page_size] = 1;
+	if (gup_state_addr(c->fd, m->addr, m->before, NR_PAGES) ||
+	    mprotect(m->addr, m->size, PROT_NONE)) {
+		snprintf(why, len, "state or mprotect: %s", strerror(errno));
+		return -1;
+	}
+	m->unprotect = true;
+	return 0;
+}
+
+static int map_prot_none_unfaulted(struct ctx *c, char *why, size_t len)
+{
+	if (map_anon(&c->mem, PROT_NONE, why, len))
+		return -1;
+	c->mem.never_faulted = true;
+	return 0;
+}
+
+static int mem_pin(struct ctx *c, __u32 api, __u32 flags)
+{
+	return pin(c, (uintptr_t)c->mem.addr, c->mem.size, api, flags, 0);
+}
+
+static int mem_gup(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_GUP, 0);
+}
+
+static int mem_gup_fast(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_GUP_FAST, 0);
+}
+
+static int mem_pup(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_PUP, 0);
+}
+
+static int mem_pup_fast(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_PUP_FAST, 0);
+}
+
+static int mem_pup_fast_longterm_write(struct ctx *c)
+{
+	return mem_pin(c, GUP_API_PUP_FAST, GUP_PIN_LONGTERM | GUP_PIN_WRITE);
+}
+
 FIXTURE_VARIANT_ADD(bad, pin_size_zero) { .call = pin_size_zero, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, pin_addr_unaligned) { .call = pin_addr_unaligned, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, pin_size_unaligned) { .call = pin_size_unaligned, .err = EINVAL };
@@ -450,12 +650,164 @@ FIXTURE_VARIANT_ADD(bad, longterm_read_unstarted)
 FIXTURE_VARIANT_ADD(bad, longterm_bad_flags) { .call = longterm_bad_flags, .err = EINVAL };
 FIXTURE_VARIANT_ADD(bad, longterm_unmapped) { .call = longterm_unmapped, .err = EFAULT };
 FIXTURE_VARIANT_ADD(bad, unknown_ioctl) { .call = unknown_ioctl, .err = ENOTTY };
+FIXTURE_VARIANT_ADD(bad, mmap_two_pages) { .call = mmap_two_pages, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, mmap_offset) { .call = mmap_offset, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, mmap_private) { .call = mmap_private, .err = EINVAL };
+
+/*
+ * Memory gup refuses, by every API: -EFAULT on 6.1, 6.12 and 7.3 alike.
+ * check_vma_flags() refuses VM_IO | VM_PFNMAP, secretmem, and a mapping
+ * without VM_READ (or VM_WRITE, for a write) before it faults in or takes
+ * anything; the fast walk leaves a special pte, a secretmem folio, a
+ * PROT_NONE or absent pte to the slow path, which ends there.
+ */
+FIXTURE_VARIANT_ADD(bad, secretmem_gup)
+{
+	.mem = map_secretmem,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_gup_fast)
+{
+	.mem = map_secretmem,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_pup)
+{
+	.mem = map_secretmem,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_pup_fast)
+{
+	.mem = map_secretmem,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, secretmem_pup_fast_longterm_write)
+{
+	.mem = map_secretmem,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_gup)
+{
+	.mem = map_pfnmap,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_gup_fast)
+{
+	.mem = map_pfnmap,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_pup)
+{
+	.mem = map_pfnmap,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_pup_fast)
+{
+	.mem = map_pfnmap,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, pfnmap_pup_fast_longterm_write)
+{
+	.mem = map_pfnmap,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_gup)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_gup_fast)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_pup)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_pup_fast)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_pup_fast_longterm_write)
+{
+	.mem = map_prot_none_faulted,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_gup)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_gup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_gup_fast)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_gup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_pup)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_pup,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_pup_fast)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_pup_fast,
+	.err = EFAULT,
+};
+
+FIXTURE_VARIANT_ADD(bad, prot_none_unfaulted_pup_fast_longterm_write)
+{
+	.mem = map_prot_none_unfaulted,
+	.call = mem_pup_fast_longterm_write,
+	.err = EFAULT,
+};
 
 /* Returns 0, KSFT_SKIP with why, or -1 with why. */
 static int ctx_init(struct ctx *c, const char **why)
 {
 	size_t i;
 
+	memset(c, 0, sizeof(*c));
+	c->mem.fd = -1;
 	c->fd = gup_open();
 	*why = gup_open_skip(c->fd);
 	if (*why)
@@ -479,21 +831,39 @@ static int ctx_init(struct ctx *c, const char **why)
 	return 0;
 }
 
+/* Runs once or twice: a setup that skips calls it before the teardown. */
 static void ctx_fini(struct ctx *c)
 {
+	if (c->mem.addr)
+		munmap(c->mem.addr, c->mem.size);
+	if (c->mem.fd >= 0)
+		close(c->mem.fd);
 	if (c->addr)
 		munmap(c->addr, NR_PAGES * page_size);
 	if (c->fd >= 0)
 		close(c->fd);
+	c->mem.addr = NULL;
+	c->mem.fd = -1;
+	c->addr = NULL;
+	c->fd = -1;
 }
 
 FIXTURE_SETUP(bad)
 {
-	const char *why;
-	int ret = ctx_init(&self->ctx, &why);
+	char why[256] = "";
+	const char *init_why;
+	int ret = ctx_init(&self->ctx, &init_why);
 
 	if (ret == KSFT_SKIP)
+		SETUP_SKIP(return, "%s", init_why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", init_why);
+	if (!variant->mem)
+		return;
+	ret = variant->mem(&self->ctx, why, sizeof(why));
+	if (ret == KSFT_SKIP) {
+		ctx_fini(&self->ctx);
 		SETUP_SKIP(return, "%s", why);
+	}
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 }
 
@@ -528,6 +898,30 @@ TEST_F(bad, rejected)
 	}
 	/* Nothing was left held: the first session id is still unused. */
 	ASSERT_EQ(-EINVAL, gup_unpin(c->fd, 1, GUP_UNPIN_PLAIN));
+
+	if (c->mem.unprotect) {
+		struct refused_mem *m = &c->mem;
+
+		ASSERT_EQ(0, mprotect(m->addr, m->size,
+				      PROT_READ | PROT_WRITE));
+		ASSERT_EQ(0, gup_state_addr(c->fd, m->addr, after, NR_PAGES));
+		for (i = 0; i < NR_PAGES; i++) {
+			ASSERT_EQ(m->before[i].pfn, after[i].pfn);
+			ASSERT_EQ(m->before[i].refcount, after[i].refcount)
+				TH_LOG("PROT_NONE page %d: flags %#x then %#x",
+				       i, m->before[i].flags, after[i].flags);
+		}
+	}
+	if (c->mem.never_faulted) {
+		unsigned int present = 0;
+		__u64 pfn[NR_PAGES];
+
+		/* A refusal faults nothing in (pfns need root: we are). */
+		ASSERT_EQ(0, pagemap_pfns(c->mem.addr, NR_PAGES, pfn));
+		for (i = 0; i < NR_PAGES; i++)
+			present |= !!pfn[i] << i;
+		ASSERT_EQ(0, present) TH_LOG("pages faulted in: %#x", present);
+	}
 }
 
 FIXTURE(hole)
@@ -569,6 +963,132 @@ TEST_F(hole, partial_pin_reports_prefix)
 	ASSERT_EQ(0, gup_unpin(c->fd, id, GUP_UNPIN_PLAIN));
 	ASSERT_EQ(0, gup_state_addr(c->fd, c->addr, &ps, 1));
 	ASSERT_EQ(before.refcount, ps.refcount);
+}
+
+/*
+ * MAP_DROPPABLE memory (v6.11): anonymous pages that reclaim may drop, not
+ * swap out. gup takes them as any anonymous page, by every API and
+ * long-term too: neither mm/gup.c nor folio_is_longterm_pinnable() looks
+ * at VM_DROPPABLE in 6.12 or 7.3, and the fast path lets anonymous folios
+ * through. Not a refusal, then: exact counts, held and given back.
+ */
+FIXTURE(droppable)
+{
+	int fd;
+	char *addr;
+};
+
+FIXTURE_VARIANT(droppable)
+{
+	unsigned int api;
+	unsigned int flags;
+};
+
+FIXTURE_VARIANT_ADD(droppable, gup) { .api = GUP_API_GUP };
+FIXTURE_VARIANT_ADD(droppable, gup_fast) { .api = GUP_API_GUP_FAST };
+FIXTURE_VARIANT_ADD(droppable, pup) { .api = GUP_API_PUP };
+FIXTURE_VARIANT_ADD(droppable, pup_fast) { .api = GUP_API_PUP_FAST };
+
+FIXTURE_VARIANT_ADD(droppable, pup_longterm_write)
+{
+	.api = GUP_API_PUP,
+	.flags = GUP_PIN_LONGTERM | GUP_PIN_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(droppable, pup_fast_longterm_write)
+{
+	.api = GUP_API_PUP_FAST,
+	.flags = GUP_PIN_LONGTERM | GUP_PIN_WRITE,
+};
+
+FIXTURE_SETUP(droppable)
+{
+	size_t i;
+	int err;
+
+	self->addr = NULL;
+	self->fd = gup_open();
+	if (gup_open_skip(self->fd))
+		SETUP_SKIP(return, "%s", gup_open_skip(self->fd));
+	ASSERT_LE(0, self->fd) TH_LOG("open gup_test: %s", strerror(-self->fd));
+	self->addr = mmap(NULL, NR_PAGES * page_size, PROT_READ | PROT_WRITE,
+			  MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	err = self->addr == MAP_FAILED ? errno : 0;
+	if (err)
+		self->addr = NULL;
+	/*
+	 * Older kernels know no mapping type 0x08. Only the version tells
+	 * that this is why: to the kernels that know it, EINVAL is a bad
+	 * combination of flags, which this one is not.
+	 */
+	if (err == EINVAL && !(in_suite_guest() && kernel_at_least(6, 11))) {
+		close(self->fd);
+		self->fd = -1;
+		SETUP_SKIP(return, "mmap(MAP_DROPPABLE): EINVAL: before v6.11");
+	}
+	ASSERT_EQ(0, err) TH_LOG("mmap(MAP_DROPPABLE): %s", strerror(err));
+	madvise(self->addr, NR_PAGES * page_size, MADV_NOHUGEPAGE);
+	for (i = 0; i < NR_PAGES; i++)
+		self->addr[i * page_size] = 1;
+}
+
+FIXTURE_TEARDOWN(droppable)
+{
+	if (self->addr)
+		munmap(self->addr, NR_PAGES * page_size);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(droppable, held_and_released)
+{
+	struct gup_page_state before[NR_PAGES], held[NR_PAGES], after[NR_PAGES];
+	bool pins = api_pins(variant->api);
+	long long acq0, rel0;
+	__u64 nr;
+	__u32 id;
+	int i;
+
+	SETUP_SKIPPED(return);
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->addr, before, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		/* What sets it apart: anonymous, yet not swap-backed. */
+		ASSERT_EQ(GUP_PS_ANON,
+			  before[i].flags & (GUP_PS_ANON | GUP_PS_SWAPBACKED))
+			TH_LOG("page %d: flags %#x", i, before[i].flags);
+		if ((variant->flags & GUP_PIN_LONGTERM) &&
+		    !(before[i].flags & GUP_PS_LONGTERM_OK)) {
+			/*
+			 * A long-term pin would migrate it first; our guest
+			 * has neither ZONE_MOVABLE nor CMA.
+			 */
+			ASSERT_FALSE(in_suite_guest());
+			SKIP(return, "page %d: ZONE_MOVABLE or CMA", i);
+		}
+	}
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+
+	ASSERT_EQ(0, gup_pin(self->fd, self->addr, NR_PAGES * page_size,
+			     variant->api, variant->flags, &id, &nr));
+	ASSERT_EQ(NR_PAGES, nr);
+	ASSERT_EQ(pins ? NR_PAGES : 0, vmstat("nr_foll_pin_acquired") - acq0);
+	ASSERT_EQ(0, gup_state(self->fd, id, 0, held, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ(before[i].pfn, held[i].pfn);
+		ASSERT_EQ(before[i].refcount + (pins ? GUP_BIAS : 1),
+			  held[i].refcount);
+		ASSERT_EQ(pins, !!(held[i].flags & GUP_PS_MAYBE_DMA_PINNED));
+	}
+
+	ASSERT_EQ(0, gup_unpin(self->fd, id, plain_unpin(variant->api)));
+	ASSERT_EQ(vmstat("nr_foll_pin_acquired") - acq0,
+		  vmstat("nr_foll_pin_released") - rel0);
+	ASSERT_EQ(0, gup_state_addr(self->fd, self->addr, after, NR_PAGES));
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ(before[i].pfn, after[i].pfn);
+		ASSERT_EQ(before[i].refcount, after[i].refcount);
+	}
 }
 
 /* max_pages_per_file counts what all of a file's sessions hold. */

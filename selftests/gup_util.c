@@ -1195,6 +1195,14 @@ static bool version_at_least(const struct kernel_expect *k, unsigned int major,
 	return k->sublevel >= sublevel;
 }
 
+bool kernel_at_least(unsigned int major, unsigned int minor)
+{
+	struct kernel_expect k = { 0 };
+
+	kernel_version(&k);
+	return version_at_least(&k, major, minor, 0);
+}
+
 /*
  * Whether pins of the shared zero page are counted (in /proc/vmstat and
  * the page's refcount): pin one never-written anonymous page read-only and

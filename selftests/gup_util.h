@@ -315,6 +315,12 @@ struct kernel_expect {
 const struct kernel_expect *kernel_expect(void);
 
 /*
+ * Whether the running kernel is upstream major.minor or newer: for where
+ * nothing else can be asked, such as whether a skip's reason is true.
+ */
+bool kernel_at_least(unsigned int major, unsigned int minor);
+
+/*
  * What io_uring_register_buffers() returns for a buffer of kind: 0 or
  * -errno. Before v6.5 io_uring checks the VMAs itself and refuses every
  * file that is neither shmem nor hugetlbfs (-EOPNOTSUPP); since, GUP
