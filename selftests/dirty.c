@@ -47,6 +47,9 @@ FIXTURE_VARIANT_ADD(dirty, anon) { .kind = MEM_ANON };
 FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
 /* The smallest multi-size THP: several folios in the range. */
 FIXTURE_VARIANT_ADD(dirty, anon_mthp0) { .kind = MEM_ANON_MTHP };
+FIXTURE_VARIANT_ADD(dirty, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
+/* A PMD-sized page-cache folio: one dirty flag for all its pages. */
+FIXTURE_VARIANT_ADD(dirty, xfs_shared) { .kind = MEM_XFS_SHARED };
 
 FIXTURE_SETUP(dirty)
 {
@@ -90,7 +93,8 @@ static bool device_writes(size_t page)
 
 static bool mem_is_shmem(enum mem_kind kind)
 {
-	return kind == MEM_MEMFD || kind == MEM_MEMFD_THP;
+	return (mem_type(kind)->props & (MEM_P_SHMEM | MEM_P_PRIVATE)) ==
+	       MEM_P_SHMEM;
 }
 
 /*

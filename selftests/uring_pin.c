@@ -70,6 +70,8 @@ FIXTURE_VARIANT_ADD(uring, memfd_thp) { .kind = MEM_MEMFD_THP };
 FIXTURE_VARIANT_ADD(uring, hugetlb_2m) { .kind = MEM_HUGETLB };
 FIXTURE_VARIANT_ADD(uring, file_shared) { .kind = MEM_FILE_SHARED };
 FIXTURE_VARIANT_ADD(uring, file_private) { .kind = MEM_FILE_PRIVATE };
+FIXTURE_VARIANT_ADD(uring, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
+FIXTURE_VARIANT_ADD(uring, xfs_shared) { .kind = MEM_XFS_SHARED };
 
 /*
  * Why a failed io_uring_queue_init() is a skip: io_uring compiled out (no
