@@ -179,25 +179,6 @@ static const char * const bug_what[] = {
 		"direct I/O holds the pages it reads into by reference, not by pin (the block layer before v6.5): reclaim frees their buffers (docs/kernel-bugs/dio-by-reference.md)",
 };
 
-/*
- * End the case as an expected failure: KSFT_XFAIL, which the harness
- * reports as "ok ... # XFAIL REASON" since v6.12. An older harness has no
- * such result, and fails the case.
- */
-static void known_bug_seen(struct __test_metadata *_metadata,
-			   const char *reason)
-{
-#ifdef KSELFTEST_PRIO_XFAIL
-	snprintf(_metadata->results->reason,
-		 sizeof(_metadata->results->reason), "%s", reason);
-	_metadata->exit_code = KSFT_XFAIL;
-#else
-	ASSERT_TRUE(false)
-		TH_LOG("a known kernel bug, and no XFAIL in this harness: %s",
-		       reason);
-#endif
-}
-
 /* What kept the data, or lost it, as the kernels' sources say. */
 static const char *why(unsigned int api, enum action act)
 {

@@ -6,7 +6,8 @@
  * SETUP_SKIP(return, ...) first releases what it holds, and each body
  * starts with SETUP_SKIPPED(return): right on both, with no look into the
  * harness's own state. Each test runs in a process of its own, so one flag
- * will do. The statement is an argument, as in the harness's SKIP().
+ * will do. The statement is an argument, as in the harness's SKIP(). And
+ * an expected failure, the same way on every harness.
  * Include after kselftest_harness.h.
  */
 #ifndef GUP_SETUP_SKIP_H
@@ -25,5 +26,24 @@ static bool gup_setup_skipped;
 	if (gup_setup_skipped)						\
 		statement;						\
 } while (0)
+
+/*
+ * Ends the case as an expected failure, a known kernel bug's: KSFT_XFAIL,
+ * which the harness reports as "ok ... # XFAIL REASON" since v6.12. An
+ * older harness has no such result, and fails the case.
+ */
+static inline void known_bug_seen(struct __test_metadata *_metadata,
+				  const char *reason)
+{
+#ifdef KSELFTEST_PRIO_XFAIL
+	snprintf(_metadata->results->reason,
+		 sizeof(_metadata->results->reason), "%s", reason);
+	_metadata->exit_code = KSFT_XFAIL;
+#else
+	ASSERT_TRUE(false)
+		TH_LOG("a known kernel bug, and no XFAIL in this harness: %s",
+		       reason);
+#endif
+}
 
 #endif /* GUP_SETUP_SKIP_H */
