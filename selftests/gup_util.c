@@ -524,102 +524,6 @@ out:
 	return ret;
 }
 
-/*
- * The memory kinds: how each is made and what the cases may expect of it.
- * Adding a kind is an enum value in gup_util.h, a row here and, where no
- * existing set-up fits, its set-up function.
- */
-static int setup_anon(struct mem *m, size_t nr_pages, char *why,
-		      size_t why_len);
-static int setup_anon_thp(struct mem *m, size_t nr_pages, char *why,
-			  size_t why_len);
-static int setup_anon_thp_pte(struct mem *m, size_t nr_pages, char *why,
-			      size_t why_len);
-static int setup_anon_thp_straddle(struct mem *m, size_t nr_pages, char *why,
-				   size_t why_len);
-static int setup_huge_zero(struct mem *m, size_t nr_pages, char *why,
-			   size_t why_len);
-static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
-		       size_t why_len);
-static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
-			 size_t why_len);
-static int setup_file(struct mem *m, size_t nr_pages, char *why,
-		      size_t why_len);
-static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
-			    size_t why_len);
-static int setup_mthp(struct mem *m, size_t nr_pages, char *why,
-		      size_t why_len);
-
-#define ANON_PRIVATE	(MEM_P_PRIVATE | MEM_P_ANON)
-
-static const struct mem_type mem_types[MEM_KINDS] = {
-	[MEM_ANON] = { "anon", setup_anon, ANON_PRIVATE },
-	[MEM_ANON_THP] = { "anon_thp", setup_anon_thp,
-			   ANON_PRIVATE | MEM_P_LARGE },
-	[MEM_ANON_THP_PTE] = { "anon_thp_pte", setup_anon_thp_pte,
-			       ANON_PRIVATE | MEM_P_LARGE },
-	[MEM_ANON_THP_STRADDLE] = { "anon_thp_straddle",
-				    setup_anon_thp_straddle,
-				    ANON_PRIVATE | MEM_P_LARGE },
-	[MEM_ZERO_PAGE] = { "zero_page", setup_anon,
-			    ANON_PRIVATE | MEM_P_PIN_RO },
-	[MEM_HUGE_ZERO] = { "huge_zero", setup_huge_zero,
-			    ANON_PRIVATE | MEM_P_PIN_RO | MEM_P_LARGE },
-	[MEM_MEMFD] = { "memfd", setup_memfd, MEM_P_SHMEM },
-	[MEM_MEMFD_THP] = { "memfd_thp", setup_memfd,
-			    MEM_P_SHMEM | MEM_P_LARGE },
-	[MEM_MEMFD_PRIVATE] = { "memfd_private", setup_memfd,
-				MEM_P_PRIVATE | MEM_P_SHMEM | MEM_P_PIN_RO },
-	[MEM_TMPFS_HUGE] = { "tmpfs_huge", setup_tmpfs_huge,
-			     MEM_P_SHMEM | MEM_P_LARGE },
-	[MEM_HUGETLB] = { "hugetlb", setup_hugetlb,
-			  ANON_PRIVATE | MEM_P_LARGE | MEM_P_HUGETLB },
-	[MEM_HUGETLB_GIGANTIC] = { "hugetlb_gigantic", setup_hugetlb,
-				   ANON_PRIVATE | MEM_P_LARGE |
-				   MEM_P_HUGETLB },
-	[MEM_FILE_SHARED] = { "file_shared", setup_file, MEM_P_WRITEBACK },
-	[MEM_FILE_PRIVATE] = { "file_private", setup_file,
-			       MEM_P_PRIVATE | MEM_P_WRITEBACK |
-			       MEM_P_PIN_RO },
-	[MEM_XFS_SHARED] = { "xfs_shared", setup_file,
-			     MEM_P_WRITEBACK | MEM_P_LARGE },
-#define MTHP_ROW(i) [MEM_ANON_MTHP + (i)] = { "anon_mthp" #i, setup_mthp, \
-					      ANON_PRIVATE | MEM_P_LARGE }
-	MTHP_ROW(0), MTHP_ROW(1), MTHP_ROW(2), MTHP_ROW(3), MTHP_ROW(4),
-	MTHP_ROW(5), MTHP_ROW(6),
-#undef MTHP_ROW
-};
-
-const struct mem_type *mem_type(enum mem_kind kind)
-{
-	return &mem_types[kind];
-}
-
-bool mem_private(enum mem_kind kind)
-{
-	return mem_types[kind].props & MEM_P_PRIVATE;
-}
-
-unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags)
-{
-	if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
-	    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) &&
-	    mem_has_writeback(kind) && !mem_private(kind) &&
-	    !kernel_expect()->longterm_write_file_ok)
-		return flags & ~GUP_PIN_WRITE;
-	return flags;
-}
-
-bool mem_has_writeback(enum mem_kind kind)
-{
-	return mem_types[kind].props & MEM_P_WRITEBACK;
-}
-
-bool mem_pin_read_only(enum mem_kind kind)
-{
-	return mem_types[kind].props & MEM_P_PIN_RO;
-}
-
 static char *align_up(char *p, size_t align)
 {
 	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
@@ -733,7 +637,7 @@ static int setup_anon(struct mem *m, size_t nr_pages, char *why,
 	return 0;
 }
 
-/* One PMD-mapped THP at addr; in one of two PMDs when two is set. */
+/* nr PMD-mapped THPs from m->addr on, each page written. */
 static int anon_thps(struct mem *m, unsigned int nr, char *why,
 		     size_t why_len)
 {
@@ -1073,6 +977,81 @@ static int setup_mthp(struct mem *m, size_t nr_pages, char *why,
 		      size_t why_len)
 {
 	return mem_mthp(m, m->kind - MEM_ANON_MTHP, nr_pages, why, why_len);
+}
+
+/*
+ * The memory kinds: how each is made and what the cases may expect of it.
+ * Adding a kind is an enum value in gup_util.h, a row here and, where no
+ * set-up above fits, its set-up function.
+ */
+#define ANON_PRIVATE	(MEM_P_PRIVATE | MEM_P_ANON)
+
+static const struct mem_type mem_types[MEM_KINDS] = {
+	[MEM_ANON] = { "anon", setup_anon, ANON_PRIVATE },
+	[MEM_ANON_THP] = { "anon_thp", setup_anon_thp,
+			   ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_THP_PTE] = { "anon_thp_pte", setup_anon_thp_pte,
+			       ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_THP_STRADDLE] = { "anon_thp_straddle",
+				    setup_anon_thp_straddle,
+				    ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ZERO_PAGE] = { "zero_page", setup_anon,
+			    ANON_PRIVATE | MEM_P_PIN_RO },
+	[MEM_HUGE_ZERO] = { "huge_zero", setup_huge_zero,
+			    ANON_PRIVATE | MEM_P_PIN_RO | MEM_P_LARGE },
+	[MEM_MEMFD] = { "memfd", setup_memfd, MEM_P_SHMEM },
+	[MEM_MEMFD_THP] = { "memfd_thp", setup_memfd,
+			    MEM_P_SHMEM | MEM_P_LARGE },
+	[MEM_MEMFD_PRIVATE] = { "memfd_private", setup_memfd,
+				MEM_P_PRIVATE | MEM_P_SHMEM | MEM_P_PIN_RO },
+	[MEM_TMPFS_HUGE] = { "tmpfs_huge", setup_tmpfs_huge,
+			     MEM_P_SHMEM | MEM_P_LARGE },
+	[MEM_HUGETLB] = { "hugetlb", setup_hugetlb,
+			  ANON_PRIVATE | MEM_P_LARGE | MEM_P_HUGETLB },
+	[MEM_HUGETLB_GIGANTIC] = { "hugetlb_gigantic", setup_hugetlb,
+				   ANON_PRIVATE | MEM_P_LARGE |
+				   MEM_P_HUGETLB },
+	[MEM_FILE_SHARED] = { "file_shared", setup_file, MEM_P_WRITEBACK },
+	[MEM_FILE_PRIVATE] = { "file_private", setup_file,
+			       MEM_P_PRIVATE | MEM_P_WRITEBACK |
+			       MEM_P_PIN_RO },
+	[MEM_XFS_SHARED] = { "xfs_shared", setup_file,
+			     MEM_P_WRITEBACK | MEM_P_LARGE },
+#define MTHP_ROW(i) [MEM_ANON_MTHP + (i)] = { "anon_mthp" #i, setup_mthp, \
+					      ANON_PRIVATE | MEM_P_LARGE }
+	MTHP_ROW(0), MTHP_ROW(1), MTHP_ROW(2), MTHP_ROW(3), MTHP_ROW(4),
+	MTHP_ROW(5), MTHP_ROW(6),
+#undef MTHP_ROW
+};
+
+const struct mem_type *mem_type(enum mem_kind kind)
+{
+	return &mem_types[kind];
+}
+
+bool mem_private(enum mem_kind kind)
+{
+	return mem_types[kind].props & MEM_P_PRIVATE;
+}
+
+unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags)
+{
+	if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
+	    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) &&
+	    mem_has_writeback(kind) && !mem_private(kind) &&
+	    !kernel_expect()->longterm_write_file_ok)
+		return flags & ~GUP_PIN_WRITE;
+	return flags;
+}
+
+bool mem_has_writeback(enum mem_kind kind)
+{
+	return mem_types[kind].props & MEM_P_WRITEBACK;
+}
+
+bool mem_pin_read_only(enum mem_kind kind)
+{
+	return mem_types[kind].props & MEM_P_PIN_RO;
 }
 
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,

@@ -134,18 +134,18 @@ static __u64 folio_head(const struct gup_page_state *ps)
 
 /*
  * The pins page i's folio holds when each of the NR_PINNED pages is pinned
- * NR_PINS times: a large folio counts those of all its pinned pages.
+ * pins times: a large folio counts those of all its pinned pages.
  */
 static unsigned int pins_per_folio(const struct gup_page_state *ps,
-				   unsigned int i)
+				   unsigned int i, unsigned int pins)
 {
 	unsigned int j, pages = 0;
 
 	if (!(ps[i].flags & GUP_PS_LARGE))
-		return NR_PINS;
+		return pins;
 	for (j = 0; j < NR_PINNED; j++)
 		pages += folio_head(&ps[j]) == folio_head(&ps[i]);
-	return NR_PINS * pages;
+	return pins * pages;
 }
 
 /*
@@ -182,7 +182,8 @@ TEST_F(pin, pin_counts)
 				       flags);
 		ASSERT_EQ(0, gup_state(self->fd, id[0], 0, during, NR_PINNED));
 		for (i = 0; i < NR_PINNED; i++) {
-			expect_pinned(&before[i], pins_per_folio(before, i),
+			expect_pinned(&before[i],
+				      pins_per_folio(before, i, NR_PINS),
 				      &want);
 			assert_counts(_metadata, api_name(ways[w].api), i,
 				      &want, &during[i]);
@@ -194,6 +195,51 @@ TEST_F(pin, pin_counts)
 					    NR_PINNED));
 		for (i = 0; i < NR_PINNED; i++)
 			assert_counts(_metadata, "after unpin", i,
+				      &before[i], &during[i]);
+	}
+}
+
+/*
+ * Every way a pin is released gives back exactly what it took, for every
+ * kind: the dirtying ways too, and the range unpin, whose runs of
+ * physically contiguous pages may cross from one folio into the next (as
+ * anon_thp_straddle's can). The dirtying ways need a pin for write.
+ */
+TEST_F(pin, unpin_ways)
+{
+	static const struct { unsigned int how; bool write; } ways[] = {
+		{ GUP_UNPIN_PLAIN, false },
+		{ GUP_UNPIN_CLEAN_LOCK, false },
+		{ GUP_UNPIN_DIRTY_LOCK, true },
+		{ GUP_UNPIN_RANGE_DIRTY, true },
+		{ GUP_UNPIN_DEVICE_DIRTY, true },
+	};
+	struct gup_page_state before[NR_PINNED], during[NR_PINNED], want;
+	unsigned int w, i;
+	__u32 id;
+
+	SETUP_SKIPPED(return);
+	for (w = 0; w < ARRAY_SIZE(ways); w++) {
+		if (ways[w].write && !self->pin_flags)
+			continue;
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, before,
+					    NR_PINNED));
+		ASSERT_EQ(0, gup_pin(self->fd, self->mem.addr,
+				     NR_PINNED * page_size, GUP_API_PUP_FAST,
+				     self->pin_flags, &id, NULL));
+		ASSERT_EQ(0, gup_state(self->fd, id, 0, during, NR_PINNED));
+		for (i = 0; i < NR_PINNED; i++) {
+			expect_pinned(&before[i], pins_per_folio(before, i, 1),
+				      &want);
+			assert_counts(_metadata, "pinned", i, &want,
+				      &during[i]);
+		}
+		ASSERT_EQ(0, gup_unpin(self->fd, id, ways[w].how))
+			TH_LOG("unpin way %u", ways[w].how);
+		ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, during,
+					    NR_PINNED));
+		for (i = 0; i < NR_PINNED; i++)
+			assert_counts(_metadata, "after the unpin", i,
 				      &before[i], &during[i]);
 	}
 }
