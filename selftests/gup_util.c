@@ -1017,11 +1017,20 @@ static const struct mem_type mem_types[MEM_KINDS] = {
 			       MEM_P_PIN_RO },
 	[MEM_XFS_SHARED] = { "xfs_shared", setup_file,
 			     MEM_P_WRITEBACK | MEM_P_LARGE },
-#define MTHP_ROW(i) [MEM_ANON_MTHP + (i)] = { "anon_mthp" #i, setup_mthp, \
-					      ANON_PRIVATE | MEM_P_LARGE }
-	MTHP_ROW(0), MTHP_ROW(1), MTHP_ROW(2), MTHP_ROW(3), MTHP_ROW(4),
-	MTHP_ROW(5), MTHP_ROW(6),
-#undef MTHP_ROW
+	[MEM_ANON_MTHP + 0] = { "anon_mthp0", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_MTHP + 1] = { "anon_mthp1", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_MTHP + 2] = { "anon_mthp2", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_MTHP + 3] = { "anon_mthp3", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_MTHP + 4] = { "anon_mthp4", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_MTHP + 5] = { "anon_mthp5", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
+	[MEM_ANON_MTHP + 6] = { "anon_mthp6", setup_mthp,
+				 ANON_PRIVATE | MEM_P_LARGE },
 };
 
 const struct mem_type *mem_type(enum mem_kind kind)

@@ -37,9 +37,10 @@
 #define KSM_DIR		"/sys/kernel/mm/ksm"
 #define SPLIT_FILE	"/sys/kernel/debug/split_huge_pages"
 
-#define PM_PRESENT	(1ULL << 63)
-#define PM_SWAP		(1ULL << 62)
-#define PM_SOFT_DIRTY	(1ULL << 55)
+/* pagemap's bits 63, 62 and 55 */
+#define PM_PRESENT	0x8000000000000000ULL
+#define PM_SWAP		0x4000000000000000ULL
+#define PM_SOFT_DIRTY	0x0080000000000000ULL
 
 static __u64 pm_entry(const void *addr)
 {
@@ -96,35 +97,33 @@ static const char *no_swap(void)
 	return "no swap space (/proc/swaps is empty)";
 }
 
-/*
- * A fixture of the gup_test device and NR_PAGES of one memory kind per
- * variant: the three below differ in their variants alone.
- */
-#define MEM_FIXTURE(name)						\
-	FIXTURE(name) {							\
-		int fd;							\
-		struct mem mem;						\
-	};								\
-	FIXTURE_VARIANT(name) {						\
-		enum mem_kind kind;					\
-	};								\
-	FIXTURE_SETUP(name)						\
-	{								\
-		SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem,	\
-				     variant->kind, NR_PAGES);		\
-	}								\
-	FIXTURE_TEARDOWN(name)						\
-	{								\
-		if (self->fd >= 0)					\
-			close(self->fd);				\
-		mem_teardown(&self->mem);				\
-	}
+FIXTURE(anon)
+{
+	int fd;
+	struct mem mem;
+};
 
-MEM_FIXTURE(anon);
+FIXTURE_VARIANT(anon)
+{
+	enum mem_kind kind;
+};
 
 FIXTURE_VARIANT_ADD(anon, anon) { .kind = MEM_ANON };
 FIXTURE_VARIANT_ADD(anon, anon_thp) { .kind = MEM_ANON_THP };
 FIXTURE_VARIANT_ADD(anon, anon_mthp0) { .kind = MEM_ANON_MTHP };
+
+FIXTURE_SETUP(anon)
+{
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, variant->kind,
+			     NR_PAGES);
+}
+
+FIXTURE_TEARDOWN(anon)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	mem_teardown(&self->mem);
+}
 
 /* In our guest swap is there by construction; elsewhere its lack skips. */
 #define NEED_SWAP(statement) do {					\
@@ -257,10 +256,32 @@ TEST_F(anon, pin_swaps_in)
  * identical pages of one, and 16 small pages beside it, did not merge
  * within three full scans, pinned or not; why is not known yet.
  */
-MEM_FIXTURE(ksm);
+FIXTURE(ksm)
+{
+	int fd;
+	struct mem mem;
+};
+
+FIXTURE_VARIANT(ksm)
+{
+	enum mem_kind kind;
+};
 
 FIXTURE_VARIANT_ADD(ksm, anon) { .kind = MEM_ANON };
 FIXTURE_VARIANT_ADD(ksm, anon_mthp0) { .kind = MEM_ANON_MTHP };
+
+FIXTURE_SETUP(ksm)
+{
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, variant->kind,
+			     NR_PAGES);
+}
+
+FIXTURE_TEARDOWN(ksm)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	mem_teardown(&self->mem);
+}
 
 /*
  * KSM merges identical pages; it merges none that is pinned or held by
@@ -630,11 +651,33 @@ TEST(pageout_unmaps_got)
  * split_huge_pages (debugfs) splits every large folio of a range it can;
  * a pinned one it cannot, as its refcount has the pin's extra references.
  */
-MEM_FIXTURE(split);
+FIXTURE(split)
+{
+	int fd;
+	struct mem mem;
+};
+
+FIXTURE_VARIANT(split)
+{
+	enum mem_kind kind;
+};
 
 FIXTURE_VARIANT_ADD(split, anon_thp) { .kind = MEM_ANON_THP };
 FIXTURE_VARIANT_ADD(split, anon_thp_pte) { .kind = MEM_ANON_THP_PTE };
 FIXTURE_VARIANT_ADD(split, anon_mthp0) { .kind = MEM_ANON_MTHP };
+
+FIXTURE_SETUP(split)
+{
+	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, variant->kind,
+			     NR_PAGES);
+}
+
+FIXTURE_TEARDOWN(split)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	mem_teardown(&self->mem);
+}
 
 static int split_range(const void *addr, size_t size)
 {
