@@ -26,9 +26,11 @@ KSFT_TARGET=gup_pin
 # suite's own run on the same kernel; what is left to prove is that the
 # tree builds, installs and loads the module and that its runner runs a
 # harness program built with the tree's own kselftest_harness.h. One
-# program with fixtures and variants does (gup_pin.sh's GUP_PIN_ARGS).
+# program with fixtures and variants does (gup_pin.sh's GUP_PIN_ARGS):
+# fork_pin, a few seconds, where pin_count, with every memory kind, took
+# 48 s on 6.12 and more under KASAN.
 # shellcheck disable=SC2034
-SMOKE_ARGS="-t pin_count"
+SMOKE_ARGS="-t fork_pin"
 
 check_die()
 {
