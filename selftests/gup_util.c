@@ -624,6 +624,21 @@ static void fault_in(struct mem *m, bool write)
 	}
 }
 
+/* map_aligned() at a PMD boundary, with MADV_HUGEPAGE: room for THPs. */
+static int map_thp_able(struct mem *m, size_t size, int flags, int fd,
+			char *why, size_t why_len)
+{
+	int ret = map_aligned(m, size, pmd_size(), flags, fd, why, why_len);
+
+	if (ret)
+		return ret;
+	if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
+		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
+		return setup_missing();
+	}
+	return 0;
+}
+
 static int setup_anon(struct mem *m, size_t nr_pages, char *why,
 		      size_t why_len)
 {
@@ -644,14 +659,9 @@ static int anon_thps(struct mem *m, unsigned int nr, char *why,
 	unsigned int i;
 	int ret;
 
-	ret = map_aligned(m, nr * pmd_size(), pmd_size(), MAP_PRIVATE, -1,
-			  why, why_len);
+	ret = map_thp_able(m, nr * pmd_size(), MAP_PRIVATE, -1, why, why_len);
 	if (ret)
 		return ret;
-	if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
-		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
-		return setup_missing();
-	}
 	fault_in(m, true);
 	for (i = 0; i < nr; i++) {
 		if (!pmd_thp_at(m->addr + i * pmd_size())) {
@@ -746,14 +756,9 @@ static int setup_huge_zero(struct mem *m, size_t nr_pages, char *why,
 	__s64 kpf;
 	int ret;
 
-	ret = map_aligned(m, pmd_size(), pmd_size(), MAP_PRIVATE, -1, why,
-			  why_len);
+	ret = map_thp_able(m, pmd_size(), MAP_PRIVATE, -1, why, why_len);
 	if (ret)
 		return ret;
-	if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
-		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
-		return setup_missing();
-	}
 	fault_in(m, false);
 	kpf = kpageflags(pagemap_pfn(m->addr));
 	if (kpf < 0 || !(kpf & (1LL << KPF_ZERO_PAGE_BIT)) ||
@@ -771,7 +776,7 @@ static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
 	bool thp = m->kind == MEM_MEMFD_THP;
 	bool private = m->kind == MEM_MEMFD_PRIVATE;
 	size_t size = thp ? pmd_size() : nr_pages * page_size, i;
-	int ret;
+	int ret, flags;
 
 	m->fd = memfd_create("gup_test", 0);
 	if (m->fd < 0 || ftruncate(m->fd, size)) {
@@ -786,15 +791,11 @@ static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
 			return -1;
 		}
 	}
-	ret = map_aligned(m, size, thp ? pmd_size() : page_size,
-			  private ? MAP_PRIVATE : MAP_SHARED, m->fd, why,
-			  why_len);
+	flags = private ? MAP_PRIVATE : MAP_SHARED;
+	ret = thp ? map_thp_able(m, size, flags, m->fd, why, why_len) :
+		    map_aligned(m, size, page_size, flags, m->fd, why, why_len);
 	if (ret)
 		return ret;
-	if (thp && madvise(m->addr, m->size, MADV_HUGEPAGE)) {
-		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
-		return setup_missing();
-	}
 	fault_in(m, !private);
 	if (thp && !pmd_thp_at(m->addr)) {
 		snprintf(why, why_len,
@@ -880,7 +881,7 @@ static int setup_file(struct mem *m, size_t nr_pages, char *why,
 	const char *env = xfs ? "GUP_TEST_XFS_DIR" : "GUP_TEST_FS_DIR";
 	const char *dir = getenv(env);
 	size_t size = xfs ? 2 * pmd_size() : nr_pages * page_size, off;
-	int ret;
+	int ret, flags;
 	char *buf;
 
 	if (!dir) {
@@ -911,15 +912,11 @@ static int setup_file(struct mem *m, size_t nr_pages, char *why,
 	/* Out of the page cache, for the fault to read back in. */
 	if (xfs)
 		posix_fadvise(m->fd, 0, size, POSIX_FADV_DONTNEED);
-	ret = map_aligned(m, size, xfs ? pmd_size() : page_size,
-			  m->kind == MEM_FILE_PRIVATE ? MAP_PRIVATE :
-			  MAP_SHARED, m->fd, why, why_len);
+	flags = m->kind == MEM_FILE_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
+	ret = xfs ? map_thp_able(m, size, flags, m->fd, why, why_len) :
+		    map_aligned(m, size, page_size, flags, m->fd, why, why_len);
 	if (ret)
 		return ret;
-	if (xfs && madvise(m->addr, m->size, MADV_HUGEPAGE)) {
-		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
-		return setup_missing();
-	}
 	fault_in(m, false);
 	if (xfs && order_at(m->addr, NULL) <= 0) {
 		snprintf(why, why_len,
