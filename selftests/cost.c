@@ -311,10 +311,12 @@ static int delayed_round(int fd, const struct cost_config *c, long delay,
  *
  * An A/A comparison is flagged at the test's own rate, COMPARE_ALPHA, and
  * more often when bursts of interference fall unevenly (seen on 6.12, with
- * spreads over 50%: A/A +7.2%, p=0.001). A flagged A/A is therefore
- * measured again, in a round of its own, and fails only if that one is
- * flagged too: about COMPARE_ALPHA squared when the two rounds' noise is
- * independent, while a comparison that flags anything fails every time.
+ * spreads over 50%: A/A +7.2%, p=0.001); a burst can as well hide the
+ * delay (seen on 6.1 with the host busy: +10% asked, +6.0% measured,
+ * p=0.14). Either miss is therefore measured again, in a round of its own,
+ * and fails only if that one misses too: about COMPARE_ALPHA squared when
+ * the two rounds' noise is independent, while a comparison that flags
+ * anything, or nothing, fails every time.
  */
 TEST_F(cost, compare_flags_injected_delay_only)
 {
@@ -349,19 +351,24 @@ TEST_F(cost, compare_flags_injected_delay_only)
 	       delay, 100 * slowed.change, slowed.p_slower,
 	       verdict_name(slowed.verdict), 100 * same.change, same.p_slower,
 	       verdict_name(same.verdict));
+	if (slowed.verdict != VERDICT_SLOWER ||
+	    same.verdict == VERDICT_SLOWER) {
+		ASSERT_EQ(0, delayed_round(self->fd, &c, delay, base, slow,
+					   again));
+		if (slowed.verdict != VERDICT_SLOWER)
+			compare_paired(base, slow, REPS, &policy, &slowed);
+		if (same.verdict == VERDICT_SLOWER)
+			compare_paired(base, again, REPS, &policy, &same);
+		report("measured again: delay %+.1f%% p=%.2g %s; A/A %+.1f%% p=%.2g %s\n",
+		       100 * slowed.change, slowed.p_slower,
+		       verdict_name(slowed.verdict), 100 * same.change,
+		       same.p_slower, verdict_name(same.verdict));
+	}
 	snprintf(what, sizeof(what),
 		 "+%ld ns/page (%.0f%%) measured %+.1f%%, p=%.2g, %s, must be flagged",
 		 delay, 100 * INJECTED_SLOWDOWN, 100 * slowed.change,
 		 slowed.p_slower, verdict_name(slowed.verdict));
 	cost_bound(_metadata, slowed.verdict == VERDICT_SLOWER, what);
-	if (same.verdict == VERDICT_SLOWER) {
-		ASSERT_EQ(0, delayed_round(self->fd, &c, delay, base, slow,
-					   again));
-		compare_paired(base, again, REPS, &policy, &same);
-		report("A/A flagged: measured again: %+.1f%% p=%.2g %s\n",
-		       100 * same.change, same.p_slower,
-		       verdict_name(same.verdict));
-	}
 	snprintf(what, sizeof(what),
 		 "A/A comparison %+.1f%%, p=%.2g, %s, must not be flagged",
 		 100 * same.change, same.p_slower, verdict_name(same.verdict));
