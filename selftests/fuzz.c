@@ -40,30 +40,31 @@
 #define REGION_PAGES	16
 #define SCRATCH_SIZE	huge_size()
 
+/*
+ * The regions: one of each memory kind (gup_util.h) that a huge page's
+ * room holds, then what no memory kind is.
+ */
 enum region_kind {
-	R_ANON,
-	R_THP,
-	R_MEMFD,
-	R_HUGETLB,
-	R_FILE_SHARED,
-	R_FILE_PRIVATE,
-	R_ZERO,
-	R_NONE,		/* PROT_NONE */
-	R_RO,		/* written, then read-only */
-	R_HOLE,		/* nothing mapped */
-	R_SCRATCH,	/* where the module may write what it returns */
+	R_NONE = MEM_KINDS,	/* PROT_NONE */
+	R_RO,			/* written, then read-only */
+	R_HOLE,			/* nothing mapped */
+	R_SCRATCH,		/* where the module may write what it returns */
 	R_NR,
 };
 
-static const char * const region_names[R_NR] = {
-	"anon", "anon THP", "memfd", "hugetlb", "file shared",
-	"file private", "zero page", "PROT_NONE", "read-only", "hole",
-	"scratch",
+static const char * const extra_names[R_NR - MEM_KINDS] = {
+	"PROT_NONE", "read-only", "hole", "scratch",
 };
+
+static const char *region_name(int k)
+{
+	return k < MEM_KINDS ? mem_type(k)->name : extra_names[k - MEM_KINDS];
+}
 
 struct region {
 	char *addr;
 	size_t size;	/* 0: not mapped */
+	struct mem mem;	/* of a memory kind's region */
 };
 
 struct session {
@@ -87,8 +88,7 @@ struct fuzzer {
 	char *area;
 	size_t area_size;
 	struct region r[R_NR];
-	int memfd, file_fd, arg_fd;
-	char path[PATH_MAX];
+	int arg_fd;
 	/* One page seen twice: written through rw, passed read-only. */
 	char *arg_rw, *arg_ro;
 	int fds[NR_FDS];
@@ -243,18 +243,9 @@ static bool pin_takes_all(struct fuzzer *f, __u64 addr, __u64 size,
 		if (!f->r[k].size || addr < start ||
 		    addr + size > start + f->r[k].size || addr + size < addr)
 			continue;
-		switch (k) {
-		case R_NONE:
-		case R_HOLE:
-			return false;
-		case R_RO:
-			return !write;
-		case R_FILE_SHARED:
-			return !(write && (flags & GUP_PIN_LONGTERM) &&
-				 !kernel_expect()->longterm_write_file_ok);
-		default:
-			return true;
-		}
+		if (k < MEM_KINDS)
+			return pin_flags_allowed(k, flags) == flags;
+		return k == R_RO ? !write : k == R_SCRATCH;
 	}
 	return false;
 }
@@ -696,83 +687,60 @@ static long long pins_held_by_kernel(struct fuzzer *f)
 	       (vmstat("nr_foll_pin_released") - f->rel0);
 }
 
-/* Maps region k at its slot; the rest of the slot stays a hole. */
-static int map_region(struct fuzzer *f, enum region_kind k, char *why,
-		      size_t why_len)
+/*
+ * Maps region k at its slot; the rest of the slot stays a hole, as does
+ * the region of a kind the kernel lacks or the slot cannot hold.
+ */
+static int map_region(struct fuzzer *f, int k, char *why, size_t why_len)
 {
-	int prot = PROT_READ | PROT_WRITE;
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
-	char *at = f->area + k * SLOT_SIZE;
+	struct region *r = &f->r[k];
 	size_t size = REGION_PAGES * page_size, i;
-	int fd = -1;
-	void *p;
+	int ret;
 
-	switch (k) {
-	case R_THP:
-	case R_HUGETLB:
-	case R_SCRATCH:
-		size = huge_size();
-		if (k == R_HUGETLB)
-			flags |= MAP_HUGETLB;
-		break;
-	case R_MEMFD:
-		fd = f->memfd;
-		flags = MAP_SHARED | MAP_FIXED;
-		break;
-	case R_FILE_SHARED:
-	case R_FILE_PRIVATE:
-		if (f->file_fd < 0)
+	r->addr = f->area + k * SLOT_SIZE;
+	r->mem.fd = -1;
+	if (k < MEM_KINDS) {
+		if (mem_type(k)->props & MEM_P_WIDE)
 			return 0;
-		fd = f->file_fd;
-		flags = (k == R_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE) |
-			MAP_FIXED;
-		break;
-	case R_HOLE:
-		/* Its slot stays unmapped: addresses in it are a hole. */
-		f->r[k].addr = at;
+		ret = mem_setup_at(&r->mem, k, REGION_PAGES, r->addr, why,
+				   why_len);
+		if (ret == KSFT_SKIP) {
+			ksft_print_msg("no %s region: %s\n", region_name(k),
+				       why);
+			return 0;
+		}
+		if (ret)
+			return -1;
+		r->size = r->mem.size;
 		return 0;
-	default:
-		break;
 	}
-	p = mmap(at, size, prot, flags, fd, 0);
-	if (p == MAP_FAILED) {
-		/* Outside the suite's guest the pool may be empty. */
-		if (k == R_HUGETLB && !in_suite_guest())
-			return 0;
-		snprintf(why, why_len, "mmap %s: %s", region_names[k],
+	if (k == R_HOLE)
+		return 0;
+	if (k == R_SCRATCH)
+		size = SCRATCH_SIZE;
+	if (mmap(r->addr, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+		snprintf(why, why_len, "mmap %s: %s", region_name(k),
 			 strerror(errno));
 		return -1;
 	}
-	if (k == R_THP)
-		madvise(at, size, MADV_HUGEPAGE);
-	else if (k == R_ANON || k == R_ZERO)
-		madvise(at, size, MADV_NOHUGEPAGE);
-	for (i = 0; i < size; i += page_size) {
-		if (k == R_ZERO || k == R_FILE_SHARED || k == R_FILE_PRIVATE)
-			touch_read(at + i);
-		else if (k != R_SCRATCH)
-			at[i] = (char)(i / page_size + 1);
-	}
+	for (i = 0; k != R_SCRATCH && i < size; i += page_size)
+		r->addr[i] = (char)(i / page_size + 1);
 	if (k == R_NONE)
-		mprotect(at, size, PROT_NONE);
+		mprotect(r->addr, size, PROT_NONE);
 	else if (k == R_RO)
-		mprotect(at, size, PROT_READ);
-	f->r[k].addr = at;
-	f->r[k].size = size;
+		mprotect(r->addr, size, PROT_READ);
+	r->size = size;
 	return 0;
 }
 
 static int fuzzer_setup(struct fuzzer *f, char *why, size_t why_len)
 {
-	const char *dir = getenv("GUP_TEST_FS_DIR");
-	char *reserve, *zeros;
+	char *reserve;
 	int k;
 
-	f->memfd = memfd_create("gup_fuzz", 0);
 	f->arg_fd = memfd_create("gup_fuzz_arg", 0);
-	if (f->memfd < 0 || f->arg_fd < 0 ||
-	    ftruncate(f->memfd, REGION_PAGES * page_size) ||
-	    ftruncate(f->arg_fd, page_size)) {
+	if (f->arg_fd < 0 || ftruncate(f->arg_fd, page_size)) {
 		snprintf(why, why_len, "memfd: %s", strerror(errno));
 		return -1;
 	}
@@ -781,24 +749,6 @@ static int fuzzer_setup(struct fuzzer *f, char *why, size_t why_len)
 	f->arg_ro = mmap(NULL, page_size, PROT_READ, MAP_SHARED, f->arg_fd, 0);
 	if (f->arg_rw == MAP_FAILED || f->arg_ro == MAP_FAILED) {
 		snprintf(why, why_len, "mmap arg page: %s", strerror(errno));
-		return -1;
-	}
-	f->file_fd = -1;
-	if (dir) {
-		snprintf(f->path, sizeof(f->path), "%s/gup_fuzz.XXXXXX", dir);
-		f->file_fd = mkstemp(f->path);
-		zeros = calloc(REGION_PAGES, page_size);
-		if (f->file_fd < 0 || !zeros ||
-		    pwrite(f->file_fd, zeros, REGION_PAGES * page_size, 0) !=
-		    (ssize_t)(REGION_PAGES * page_size)) {
-			snprintf(why, why_len, "file in %s: %s", dir,
-				 strerror(errno));
-			free(zeros);
-			return -1;
-		}
-		free(zeros);
-	} else if (in_suite_guest()) {
-		snprintf(why, why_len, "GUP_TEST_FS_DIR is not set");
 		return -1;
 	}
 
@@ -828,7 +778,7 @@ static int fuzzer_setup(struct fuzzer *f, char *why, size_t why_len)
 
 static void fuzzer_teardown(struct fuzzer *f)
 {
-	int i;
+	int i, k;
 
 	for (i = 0; i < NR_FDS; i++)
 		if (f->fds[i] >= 0)
@@ -842,18 +792,11 @@ static void fuzzer_teardown(struct fuzzer *f)
 		munmap(f->arg_ro, page_size);
 	f->arg_rw = NULL;
 	f->arg_ro = NULL;
-	if (f->memfd >= 0)
-		close(f->memfd);
 	if (f->arg_fd >= 0)
 		close(f->arg_fd);
-	if (f->file_fd >= 0)
-		close(f->file_fd);
-	if (f->path[0])
-		unlink(f->path);
-	f->memfd = -1;
 	f->arg_fd = -1;
-	f->file_fd = -1;
-	f->path[0] = 0;
+	for (k = 0; k < MEM_KINDS; k++)
+		mem_teardown(&f->r[k].mem);
 }
 
 static unsigned long env_ulong(const char *name, unsigned long def)
@@ -875,11 +818,11 @@ FIXTURE_SETUP(fuzz)
 	int fd, i;
 
 	memset(&self->f, 0, sizeof(self->f));
-	self->f.memfd = -1;
 	self->f.arg_fd = -1;
-	self->f.file_fd = -1;
 	for (i = 0; i < NR_FDS; i++)
 		self->f.fds[i] = -1;
+	for (i = 0; i < MEM_KINDS; i++)
+		self->f.r[i].mem.fd = -1;
 	fd = gup_open();
 	if (gup_open_skip(fd))
 		SETUP_SKIP(return, "%s", gup_open_skip(fd));

@@ -441,89 +441,6 @@ int write_value(const char *path, const char *val)
 	return err;
 }
 
-/*
- * Anonymous memory in folios of the i-th multi-size THP size: that size
- * set to "always" for the while (put back by mem_teardown()), and a
- * mapping of whole folios, aligned, that no larger folio fits in.
- */
-static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
-		    char *why, size_t why_len)
-{
-	size_t sizes[16], size, off;
-	int n = mthp_sizes(sizes, 16);
-	struct gup_page_state ps;
-	char *p;
-	int fd, ret;
-
-	if (n < 0) {
-		snprintf(why, why_len,
-			 "no multi-size THP: the kernel has no %s/hugepages-<size>kB",
-			 THP_DIR);
-		return KSFT_SKIP;
-	}
-	if (i >= (unsigned int)n) {
-		snprintf(why, why_len,
-			 "the kernel offers %d multi-size THP sizes below the PMD's",
-			 n);
-		return KSFT_SKIP;
-	}
-	size = sizes[i];
-	snprintf(m->knob, sizeof(m->knob), "%s/hugepages-%zukB/enabled",
-		 THP_DIR, size / 1024);
-	ret = read_choice(m->knob, m->knob_old, sizeof(m->knob_old));
-	if (!ret)
-		ret = write_value(m->knob, "always");
-	if (ret) {
-		snprintf(why, why_len, "cannot set %s: %s", m->knob,
-			 strerror(-ret));
-		m->knob[0] = '\0';
-		return setup_missing();
-	}
-	m->order = __builtin_ctzl(size / page_size);
-	m->size = (nr_pages * page_size + size - 1) / size * size;
-	p = mmap(NULL, m->size + size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		snprintf(why, why_len, "mmap: %s", strerror(errno));
-		ret = -1;
-		goto out;
-	}
-	/* Trimmed to whole aligned folios: nothing larger fits. */
-	m->addr = (char *)(((uintptr_t)p + size - 1) & ~(size - 1));
-	if (m->addr > p)
-		munmap(p, m->addr - p);
-	munmap(m->addr + m->size, p + size - m->addr);
-	m->map = m->addr;
-	m->map_size = m->size;
-	m->nr_pages = m->size / page_size;
-	for (off = 0; off < m->size; off += page_size)
-		m->addr[off] = (char)(off / page_size + 1);
-
-	fd = gup_open();
-	if (fd < 0) {
-		snprintf(why, why_len, "open gup_test: %s", strerror(-fd));
-		ret = -1;
-		goto out;
-	}
-	for (off = 0; off < m->size; off += page_size) {
-		if (gup_state_addr(fd, m->addr + off, &ps, 1) ||
-		    ps.order != m->order)
-			break;
-	}
-	close(fd);
-	if (off < m->size) {
-		snprintf(why, why_len,
-			 "page %zu is not in a %zu kB folio (order %u): memory fragmented",
-			 off / page_size, size / 1024, ps.order);
-		ret = setup_missing();
-	}
-out:
-	/* The size's setting goes back at once if the set-up failed. */
-	if (ret)
-		mem_teardown(m);
-	return ret;
-}
-
 static char *align_up(char *p, size_t align)
 {
 	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
@@ -589,17 +506,25 @@ long long smaps_kb(const void *addr, const char *field)
 static int map_aligned(struct mem *m, size_t size, size_t align, int flags,
 		       int fd, char *why, size_t why_len)
 {
-	char *p;
+	char *p = m->at;
 
-	m->map_size = size + align;
-	m->map = mmap(NULL, m->map_size, PROT_NONE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->map == MAP_FAILED) {
-		m->map = NULL;
-		snprintf(why, why_len, "mmap: %s", strerror(errno));
+	if (p && (uintptr_t)p & (align - 1)) {
+		snprintf(why, why_len, "%p is not aligned to %zu kB", p,
+			 align >> 10);
 		return -1;
 	}
-	p = mmap(align_up(m->map, align), size, PROT_READ | PROT_WRITE,
+	if (!p) {
+		m->map_size = size + align;
+		m->map = mmap(NULL, m->map_size, PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->map == MAP_FAILED) {
+			m->map = NULL;
+			snprintf(why, why_len, "mmap: %s", strerror(errno));
+			return -1;
+		}
+		p = align_up(m->map, align);
+	}
+	p = mmap(p, size, PROT_READ | PROT_WRITE,
 		 flags | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, why_len, "mmap: %s", strerror(errno));
@@ -846,9 +771,11 @@ static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
 		return KSFT_SKIP;
 	}
 	flags |= __builtin_ctzl(size) << MAP_HUGE_SHIFT;
-	m->map = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (m->map == MAP_FAILED) {
-		m->map = NULL;
+	if (m->at)
+		flags |= MAP_FIXED;
+	m->addr = mmap(m->at, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
 		snprintf(why, why_len,
 			 "no free %zu kB hugetlb page (/sys/kernel/mm/hugepages)%s",
 			 size >> 10, m->kind == MEM_HUGETLB ? "" :
@@ -857,8 +784,10 @@ static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
 			return KSFT_SKIP;
 		return setup_missing();
 	}
-	m->map_size = size;
-	m->addr = m->map;
+	if (!m->at) {
+		m->map = m->addr;
+		m->map_size = size;
+	}
 	/* Of a gigantic page, a PMD's worth: a pin of all of it is E2BIG. */
 	m->size = size < pmd_size() ? size : pmd_size();
 	if (m->kind == MEM_HUGETLB)
@@ -970,10 +899,119 @@ static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
 	return 0;
 }
 
+/*
+ * Anonymous memory in folios of the i-th multi-size THP size: that size
+ * set to "always" for the while (put back by mem_teardown()), and a
+ * mapping of whole folios, aligned, that no larger folio fits in.
+ */
+static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
+		    const char *knob, int flags, char *why, size_t why_len)
+{
+	size_t sizes[16], size, off;
+	int n = mthp_sizes(sizes, 16);
+	struct gup_page_state ps;
+	int fd, ret;
+
+	if (n < 0) {
+		snprintf(why, why_len,
+			 "no multi-size THP: the kernel has no %s/hugepages-<size>kB",
+			 THP_DIR);
+		return KSFT_SKIP;
+	}
+	if (i >= (unsigned int)n) {
+		snprintf(why, why_len,
+			 "the kernel offers %d multi-size THP sizes below the PMD's",
+			 n);
+		return KSFT_SKIP;
+	}
+	size = sizes[i];
+	snprintf(m->knob, sizeof(m->knob), "%s/hugepages-%zukB/%s",
+		 THP_DIR, size / 1024, knob);
+	ret = read_choice(m->knob, m->knob_old, sizeof(m->knob_old));
+	if (ret == -ENOENT) {
+		snprintf(why, why_len, "the kernel has no %s", m->knob);
+		m->knob[0] = '\0';
+		return KSFT_SKIP;
+	}
+	/*
+	 * Put back only by the set-up that changed it: of set-ups that
+	 * overlap, the one that found it as it was.
+	 */
+	if (!ret && !strcmp(m->knob_old, "always"))
+		m->knob[0] = '\0';
+	else if (!ret)
+		ret = write_value(m->knob, "always");
+	if (ret) {
+		snprintf(why, why_len, "cannot set %s: %s", m->knob,
+			 strerror(-ret));
+		m->knob[0] = '\0';
+		return setup_missing();
+	}
+	m->order = __builtin_ctzl(size / page_size);
+	m->size = (nr_pages * page_size + size - 1) / size * size;
+	/* Whole aligned folios, and nothing around them: no larger fits. */
+	ret = map_aligned(m, m->size, size, flags, -1, why, why_len);
+	if (ret)
+		goto out;
+	if (m->map) {
+		munmap(m->map, m->addr - m->map);
+		munmap(m->addr + m->size, m->map + m->map_size -
+		       (m->addr + m->size));
+		m->map = m->addr;
+		m->map_size = m->size;
+	}
+	fault_in(m, true);
+
+	fd = gup_open();
+	if (fd < 0) {
+		snprintf(why, why_len, "open gup_test: %s", strerror(-fd));
+		ret = -1;
+		goto out;
+	}
+	for (off = 0; off < m->size; off += page_size) {
+		if (gup_state_addr(fd, m->addr + off, &ps, 1) ||
+		    ps.order != m->order)
+			break;
+	}
+	close(fd);
+	if (off < m->size) {
+		snprintf(why, why_len,
+			 "page %zu is not in a %zu kB folio (order %u): memory fragmented",
+			 off / page_size, size / 1024, ps.order);
+		ret = setup_missing();
+	}
+out:
+	/* The size's setting goes back at once if the set-up failed. */
+	if (ret)
+		mem_teardown(m);
+	return ret;
+}
+
 static int setup_mthp(struct mem *m, size_t nr_pages, char *why,
 		      size_t why_len)
 {
-	return mem_mthp(m, m->kind - MEM_ANON_MTHP, nr_pages, why, why_len);
+	return mem_mthp(m, m->kind - MEM_ANON_MTHP, nr_pages, "enabled",
+			MAP_PRIVATE, why, why_len);
+}
+
+/*
+ * Shared anonymous memory: shmem, in 4 KiB pages or, since 6.11, in
+ * folios of the smallest multi-size THP size (its shmem_enabled, which
+ * rules anonymous shmem only; tmpfs files follow their mount's huge=).
+ */
+static int setup_shared_anon(struct mem *m, size_t nr_pages, char *why,
+			     size_t why_len)
+{
+	int ret;
+
+	if (m->kind == MEM_SHARED_ANON_MTHP)
+		return mem_mthp(m, 0, nr_pages, "shmem_enabled", MAP_SHARED,
+				why, why_len);
+	ret = map_aligned(m, nr_pages * page_size, page_size, MAP_SHARED, -1,
+			  why, why_len);
+	if (!ret)
+		fault_in(m, true);
+	return ret;
 }
 
 /*
@@ -991,29 +1029,33 @@ static const struct mem_type mem_types[MEM_KINDS] = {
 			       ANON_PRIVATE | MEM_P_LARGE },
 	[MEM_ANON_THP_STRADDLE] = { "anon_thp_straddle",
 				    setup_anon_thp_straddle,
-				    ANON_PRIVATE | MEM_P_LARGE },
+				    ANON_PRIVATE | MEM_P_LARGE | MEM_P_WIDE },
 	[MEM_ZERO_PAGE] = { "zero_page", setup_anon,
 			    ANON_PRIVATE | MEM_P_PIN_RO },
 	[MEM_HUGE_ZERO] = { "huge_zero", setup_huge_zero,
 			    ANON_PRIVATE | MEM_P_PIN_RO | MEM_P_LARGE },
 	[MEM_MEMFD] = { "memfd", setup_memfd, MEM_P_SHMEM },
+	[MEM_SHARED_ANON] = { "shared_anon", setup_shared_anon,
+			      MEM_P_ANON | MEM_P_SHMEM },
+	[MEM_SHARED_ANON_MTHP] = { "shared_anon_mthp", setup_shared_anon,
+				   MEM_P_ANON | MEM_P_SHMEM | MEM_P_LARGE },
 	[MEM_MEMFD_THP] = { "memfd_thp", setup_memfd,
 			    MEM_P_SHMEM | MEM_P_LARGE },
 	[MEM_MEMFD_PRIVATE] = { "memfd_private", setup_memfd,
 				MEM_P_PRIVATE | MEM_P_SHMEM | MEM_P_PIN_RO },
 	[MEM_TMPFS_HUGE] = { "tmpfs_huge", setup_tmpfs_huge,
-			     MEM_P_SHMEM | MEM_P_LARGE },
+			     MEM_P_SHMEM | MEM_P_LARGE | MEM_P_WIDE },
 	[MEM_HUGETLB] = { "hugetlb", setup_hugetlb,
 			  ANON_PRIVATE | MEM_P_LARGE | MEM_P_HUGETLB },
 	[MEM_HUGETLB_GIGANTIC] = { "hugetlb_gigantic", setup_hugetlb,
 				   ANON_PRIVATE | MEM_P_LARGE |
-				   MEM_P_HUGETLB },
+				   MEM_P_HUGETLB | MEM_P_WIDE },
 	[MEM_FILE_SHARED] = { "file_shared", setup_file, MEM_P_WRITEBACK },
 	[MEM_FILE_PRIVATE] = { "file_private", setup_file,
 			       MEM_P_PRIVATE | MEM_P_WRITEBACK |
 			       MEM_P_PIN_RO },
 	[MEM_XFS_SHARED] = { "xfs_shared", setup_file,
-			     MEM_P_WRITEBACK | MEM_P_LARGE },
+			     MEM_P_WRITEBACK | MEM_P_LARGE | MEM_P_WIDE },
 	[MEM_ANON_MTHP + 0] = { "anon_mthp0", setup_mthp,
 				 ANON_PRIVATE | MEM_P_LARGE },
 	[MEM_ANON_MTHP + 1] = { "anon_mthp1", setup_mthp,
@@ -1063,9 +1105,21 @@ bool mem_pin_read_only(enum mem_kind kind)
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages, char *why,
 	      size_t why_len)
 {
+	return mem_setup_at(m, kind, nr_pages, NULL, why, why_len);
+}
+
+int mem_setup_at(struct mem *m, enum mem_kind kind, size_t nr_pages,
+		 void *at, char *why, size_t why_len)
+{
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
 	m->fd = -1;
+	m->at = at;
+	if (at && (mem_types[kind].props & MEM_P_WIDE)) {
+		snprintf(why, why_len, "%s does not fit a huge page's room",
+			 mem_types[kind].name);
+		return -1;
+	}
 	return mem_types[kind].setup(m, nr_pages, why, why_len);
 }
 

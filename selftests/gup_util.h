@@ -152,6 +152,9 @@ enum mem_kind {
 	/* anonymous hugetlb of the largest size above the default: the PUD */
 	MEM_HUGETLB_GIGANTIC,
 	MEM_XFS_SHARED,		/* file on XFS (large folios), MAP_SHARED */
+	MEM_SHARED_ANON,	/* MAP_SHARED | MAP_ANONYMOUS: shmem, 4 KiB */
+	/* the same in folios of the smallest multi-size THP size */
+	MEM_SHARED_ANON_MTHP,
 	/*
 	 * Anonymous, in folios of one multi-size THP size: MEM_ANON_MTHP + i
 	 * is the i-th smallest size below the PMD's that the kernel offers
@@ -180,6 +183,7 @@ struct mem {
 	char knob[PATH_MAX];	/* a THP setting changed for the kind */
 	char knob_old[16];	/* and what it was */
 	char mnt[64];		/* a file system mounted for the kind */
+	char *at;		/* where mem_setup_at() was told to map */
 };
 
 /* What a memory kind is (struct mem_type's props). */
@@ -190,6 +194,8 @@ struct mem {
 #define MEM_P_PIN_RO	0x10	/* pinned read-only: a write would replace it */
 #define MEM_P_LARGE	0x20	/* in large folios */
 #define MEM_P_HUGETLB	0x40	/* hugetlb */
+/* More than a huge page's room: two PMDs, a gigantic page */
+#define MEM_P_WIDE	0x80
 
 struct mem_type {
 	const char *name;
@@ -208,6 +214,13 @@ const struct mem_type *mem_type(enum mem_kind kind);
  */
 int mem_setup(struct mem *m, enum mem_kind kind, size_t nr_pages,
 	      char *why, size_t why_len);
+/*
+ * mem_setup() into [at, at + huge_size()), which the caller has reserved
+ * (aligned to huge_size()) and keeps: mem_teardown() leaves the range
+ * mapped. For the kinds without MEM_P_WIDE; nr_pages at most a huge page's.
+ */
+int mem_setup_at(struct mem *m, enum mem_kind kind, size_t nr_pages,
+		 void *at, char *why, size_t why_len);
 void mem_teardown(struct mem *m);
 /* The PMD size: the size of a PMD-mapped THP. */
 size_t pmd_size(void);

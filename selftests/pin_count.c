@@ -52,6 +52,8 @@ FIXTURE_VARIANT_ADD(pin, memfd_private) { .kind = MEM_MEMFD_PRIVATE };
 FIXTURE_VARIANT_ADD(pin, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
 FIXTURE_VARIANT_ADD(pin, hugetlb_gigantic) { .kind = MEM_HUGETLB_GIGANTIC };
 FIXTURE_VARIANT_ADD(pin, xfs_shared) { .kind = MEM_XFS_SHARED };
+FIXTURE_VARIANT_ADD(pin, shared_anon) { .kind = MEM_SHARED_ANON };
+FIXTURE_VARIANT_ADD(pin, shared_anon_mthp) { .kind = MEM_SHARED_ANON_MTHP };
 /* Anonymous multi-size THP: the i-th smallest size the kernel offers. */
 FIXTURE_VARIANT_ADD(pin, anon_mthp0) { .kind = MEM_ANON_MTHP };
 FIXTURE_VARIANT_ADD(pin, anon_mthp1) { .kind = MEM_ANON_MTHP + 1 };
