@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/kcidb/write on recorded logs (data/run: a whole run, trimmed from
+# real ones; data/died: a run that stopped in its second stage) and on bad
+# input, each document validated by kcidb-io's schema (tools/kcidb/validate;
+# skipped, saying why, where kcidb-io cannot be installed). No guest. KTAP.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$here/../../..
+write=$top/tools/kcidb/write
+validate=$top/tools/kcidb/validate
+data=$here/data
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=selftests/ktap_lib.sh
+source "$top/selftests/ktap_lib.sh"
+
+# run NAME WANT COMMAND...: COMMAND exits WANT; its output in $tmp/out.
+run()
+{
+	local name=$1 want=$2 got=0
+
+	shift 2
+	"$@" >"$tmp/out" 2>&1 || got=$?
+	if [[ $got -eq $want ]]; then
+		ktap_test_pass "$name"
+	else
+		sed 's/^/# /' "$tmp/out"
+		ktap_test_fail "$name" "exit $got, expected $want"
+	fi
+}
+
+# said NAME ERE: a line of $tmp/out matches ERE.
+said()
+{
+	if grep -qE -- "$2" "$tmp/out"; then
+		ktap_test_pass "$1"
+	else
+		sed 's/^/# /' "$tmp/out"
+		ktap_test_fail "$1" "no line matches '$2'"
+	fi
+}
+
+# tests_of DOC: one line per test, "BUILD PATH STATUS|COMMENT|EXCERPT|
+# VALUE UNIT", and per build "build NAME STATUS|COMMENT|COMPILER", and the
+# checkout's "checkout COMMIT complete=BOOL".
+tests_of()
+{
+	/usr/bin/python3 - "$1" <<'EOF'
+import json
+import sys
+
+doc = json.load(open(sys.argv[1]))
+for c in doc.get("checkouts", []):
+    print(f"checkout {c.get('git_commit_hash', '-')} "
+          f"complete={c['misc']['complete']}")
+for b in doc.get("builds", []):
+    print(f"build {b['config_name']} {b['status']}|{b.get('comment', '')}|"
+          f"{b.get('compiler', '')}|{b['misc'].get('kernel_config_sha256', '')}")
+for t in doc.get("tests", []):
+    number = t.get("number", {})
+    excerpt = t.get("log_excerpt", "").replace("\n", "\\n")
+    print(f"{t['build_id'].split(':')[-1]} {t['path']} {t['status']}|"
+          f"{t.get('comment', '')}|{excerpt}|"
+          f"{number.get('value', '')} {number.get('unit', '')}")
+EOF
+}
+
+# has NAME DOC ERE: a line of tests_of DOC matches ERE.
+has()
+{
+	tests_of "$2" >"$tmp/tests"
+	if grep -qE -- "$3" "$tmp/tests"; then
+		ktap_test_pass "$1"
+	else
+		ktap_print_msg "no line of $2 matches '$3'"
+		ktap_test_fail "$1"
+	fi
+}
+
+# valid NAME DOC: kcidb-io's schema accepts DOC. kcidb-io is installed once
+# (tools/kcidb/validate); where it cannot be, every validation is a skip
+# with the reason.
+valid()
+{
+	local rc=0
+
+	if [[ -n $cannot_validate ]]; then
+		ktap_test_skip "$1" "$cannot_validate"
+		return
+	fi
+	"$validate" "$2" >"$tmp/valid" 2>&1 || rc=$?
+	case $rc in
+	0) ktap_test_pass "$1" ;;
+	4)
+		cannot_validate=$(sed -n 's/^kcidb: cannot validate: //p' \
+				  "$tmp/valid" | tail -n 1)
+		ktap_test_skip "$1" "${cannot_validate:=kcidb-io is not available}"
+		;;
+	*)
+		sed 's/^/# /' "$tmp/valid"
+		ktap_test_fail "$1"
+		;;
+	esac
+}
+cannot_validate=""
+
+# A KTAP result line in the recorded logs: each is one test of the
+# document, beside one per stage and the benchmark rows.
+results=$(cat "$data"/run/*.ktap | grep -cE '^[# ]*(not )?ok [0-9]+')
+
+{
+# A whole run: six stages, two kernels, the cross-kernel benchmark.
+doc=$tmp/run.json
+run "run: written" 0 "$write" --logs "$data/run" -o "$doc"
+said "run: says what it wrote" '^kcidb: .*run\.json: 3 builds, [0-9]+ tests$'
+valid "run: valid by kcidb-io's schema" "$doc"
+# 6 stages; 2 kernels x 2 boots x 2 page types x pin and unpin.
+got=$(tests_of "$doc" | grep -vcE '^(build|checkout) ')
+if [[ $got -eq $((results + 6 + 16)) ]]; then
+	ktap_test_pass "run: a test per KTAP result, stage and benchmark row"
+else
+	ktap_test_fail "run: a test per KTAP result, stage and benchmark row" \
+		"$got tests, expected $results + 6 + 16"
+fi
+has "run: the checkout is the commit, complete" "$doc" \
+	'^checkout d5c3b624965974dbf5cca74f49ca4252697f79c6 complete=True$'
+has "run: a build per kernel, with its compiler and .config hash" "$doc" \
+	'^build debian-6\.1 PASS\|Debian 6\.1\.192-3, release 6\.1\.0-57-amd64\|gcc-12 \(Debian 12\.2\.0-14\+deb12u1\) 12\.2\.0\|6acc8c8833c4a17c'
+has "run: the mainline build from its source package" "$doc" \
+	'^build mainline-debug PASS\|linux-source-7\.3 7\.3~rc7-1~exp1, release 7\.3\.0-rc7'
+has "run: the host's build for what has no kernel" "$doc" \
+	'^build host PASS\|'
+has "run: a harness case under its program" "$doc" \
+	'^debian-6\.1 gup_pin\.pin_count\.pin\.anon\.pin_counts PASS\|'
+has "run: a skip with its reason" "$doc" \
+	'^debian-6\.1 gup_pin\.pin_count\.global\.mthp_sizes_covered SKIP\|no multi-size THP in this kernel\|'
+has "run: a skip the harness left unnamed, named by its RUN line" "$doc" \
+	'^debian-6\.1 gup_pin\.longterm_migrate\.migrate\.hugetlb_2m\.out_of_movable SKIP\|this kernel WARNs'
+has "run: an xfail passes, with its kernel bug" "$doc" \
+	'^debian-6\.1 gup_pin\.pinned_pagecache\.pagecache\.pin\.move_ext_busy PASS\|XFAIL: known kernel bug: ext4: EXT4_IOC_MOVE_EXT'
+has "run: a failure with the lines that say why" "$doc" \
+	'^debian-6\.1 gup_pin\.cost\.cost\.compare_flags_injected_delay_only FAIL\|.*cost\.c:58:compare_flags_injected_delay_only:Expected 0'
+has "run: the program of a failed case fails" "$doc" \
+	'^debian-6\.1 gup_pin\.cost FAIL\|'
+has "run: the kernel-log verdict, with the report" "$doc" \
+	'^debian-6\.1 gup_pin\.kernel_log FAIL\|.*WARNING: CPU: 1 PID: 212 at mm/gup\.c:2101'
+has "run: a clean kernel log passes" "$doc" \
+	'^mainline-debug gup_pin\.kernel_log PASS\|'
+has "run: the kselftest runner's nested run" "$doc" \
+	'^debian-6\.1 gup_pin\.kselftest_smoke\.selftests_gup_pin_gup_pin_sh\.fork_pin\.fork\.anon_pin\.held_at_fork PASS\|'
+has "run: each guest's own node" "$doc" \
+	'^debian-6\.1 gup_pin\.suite_movablecore PASS\|'
+has "run: the stage's node carries its verdict" "$doc" \
+	'^debian-6\.1 gup_pin FAIL\|Debian 6\.1\.192-3'
+has "run: a mutant, and what killed it" "$doc" \
+	'^debian-6\.1 gup_pin\.mutation\.ids_reused PASS\|killed by limit\.ids_not_reused'
+has "run: upstream's cow named by its [RUN] line" "$doc" \
+	'^mainline-debug gup_pin\.upstream_cow\.Basic_COW_after_fork_with_base_page PASS\|No leak from parent into child'
+has "run: the series' run_vmtests cases" "$doc" \
+	'^mainline-debug gup_pin\.series\.run_vmtests_-t_gup_test\.selftests_mm_ksft_gup_test_sh\.gup_test_-a_-n_1\.ioctl_status_0 PASS\|'
+has "run: a cross-kernel result on its kernel's build" "$doc" \
+	'^mainline-debug gup_pin\.cross_kernel\.2_boots_measured_4k_thp_and_hugetlb PASS\|'
+has "run: a benchmark row in ns per page" "$doc" \
+	'^debian-6\.1 gup_pin\.benchmark\.pup_fast\.4k\.64M\.npc512\.pin DONE\|.*\|202\.0 ns/page$'
+"$write" --logs "$data/run" -o "$tmp/again.json" 2>/dev/null
+if cmp -s "$doc" "$tmp/again.json"; then
+	ktap_test_pass "run: the same logs give the same document"
+else
+	ktap_test_fail "run: the same logs give the same document"
+fi
+
+# A run that stopped in debian-6.1's suite: what it has, and no more.
+doc=$tmp/died.json
+run "died: written, exit 3" 3 "$write" --logs "$data/died" -o "$doc"
+said "died: says why it is incomplete" \
+	'incomplete.*debian-6\.1 did not finish; debian-6\.1\.mutation never ran; debian-6\.12 never ran; the run did not reach its closing line'
+valid "died: valid by kcidb-io's schema" "$doc"
+has "died: the checkout says incomplete" "$doc" 'complete=False$'
+has "died: the stage that stopped is ERROR" "$doc" \
+	'^debian-6\.1 gup_pin ERROR\|the stage did not finish'
+has "died: the run the log ended in is ERROR" "$doc" \
+	'^debian-6\.1 gup_pin\.unfinished ERROR\|the log ended inside this run'
+has "died: what finished before it is kept" "$doc" \
+	'^debian-6\.1 gup_pin\.unfinished\.pin_count\.pin\.anon\.pin_counts PASS\|'
+has "died: a stage never reached is MISS" "$doc" \
+	'^debian-6\.1 gup_pin\.mutation MISS\|the stage never ran'
+has "died: a kernel never reached is MISS" "$doc" '^build debian-6\.12 MISS\|'
+
+# gup_benchmark's JSON alone: the kernel of its provenance.
+doc=$tmp/bench.json
+run "benchmark: written" 0 "$write" -o "$doc" \
+	--benchmark "$top/tools/gup_benchmark/tests/data/host-tcg.json"
+valid "benchmark: valid by kcidb-io's schema" "$doc"
+has "benchmark: the median in ns per page" "$doc" \
+	'^6\.1\.0-test gup_pin\.benchmark\.gup_fast\.4k\.64M\.npc1\.pin DONE\|.*\|609\.0 ns/page$'
+has "benchmark: a configuration it could not measure is a skip" "$doc" \
+	'^6\.1\.0-test gup_pin\.benchmark\.gup\.hugetlb\.64M\.npc1 SKIP\|mmap: Cannot allocate memory'
+
+# Bad input: a clear error and no document, or one that says what it lacks.
+run "bad: no directory for the output" 1 "$write" --logs "$data/run" \
+	-o "$tmp/none/out.json"
+said "bad: says so" 'cannot write .*/none/out\.json: no directory'
+run "bad: an output that cannot be written" 1 "$write" --logs "$data/run" \
+	-o /proc/kcidb-test.json
+said "bad: says nothing was written" '; nothing written$'
+echo previous >"$tmp/kept.json"
+run "bad: no logs" 1 "$write" --logs "$tmp/nologs" -o "$tmp/kept.json"
+if [[ $(<"$tmp/kept.json") == previous ]] &&
+   [[ -z $(find "$tmp" -maxdepth 1 -name '.kcidb.*') ]]; then
+	ktap_test_pass "bad: a failed run keeps the old file, leaves no temporary"
+else
+	ktap_test_fail "bad: a failed run keeps the old file, leaves no temporary"
+fi
+mkdir "$tmp/empty"
+run "bad: nothing to convert" 1 "$write" --logs "$tmp/empty" \
+	-o "$tmp/empty.json"
+said "bad: says there is nothing" '^kcidb: nothing to convert'
+mkdir "$tmp/cut"
+head -c 2000 "$data/run/debian-6.1.ktap" >"$tmp/cut/debian-6.1.ktap"
+run "bad: truncated KTAP is written, exit 3" 3 "$write" --logs "$tmp/cut" \
+	-o "$tmp/cut.json"
+has "bad: truncated KTAP: the stage is ERROR" "$tmp/cut.json" \
+	'^debian-6\.1 gup_pin ERROR\|'
+valid "bad: truncated KTAP: valid by kcidb-io's schema" "$tmp/cut.json"
+mkdir "$tmp/garbage"
+head -c 3000 /dev/urandom >"$tmp/garbage/debian-6.1.ktap"
+run "bad: a log that is not KTAP is written, exit 3" 3 "$write" \
+	--logs "$tmp/garbage" -o "$tmp/garbage.json"
+has "bad: not KTAP: the stage is ERROR" "$tmp/garbage.json" \
+	'^debian-6\.1 gup_pin ERROR\|'
+echo '{ "schema": "gup_benchmark/1", ' >"$tmp/short.json"
+run "bad: a cut gup_benchmark JSON" 1 "$write" --benchmark "$tmp/short.json" \
+	-o "$tmp/x.json"
+said "bad: says it is not gup_benchmark's JSON" "short\.json: not gup_benchmark's JSON"
+run "bad: an origin KCIDB refuses" 2 "$write" --logs "$data/run" \
+	--origin Bad-Origin -o "$tmp/x.json"
+if [[ ! -e $tmp/x.json ]]; then
+	ktap_test_pass "bad: no document from a refused call"
+else
+	ktap_test_fail "bad: no document from a refused call"
+fi
+
+# The validation itself can fail: a status KCIDB does not have.
+sed 's/"status":"PASS"/"status":"XFAIL"/' "$tmp/run.json" >"$tmp/invalid.json"
+if [[ -n $cannot_validate ]]; then
+	ktap_test_skip "validate: refuses a status KCIDB does not have" \
+		"$cannot_validate"
+else
+	run "validate: refuses a status KCIDB does not have" 1 "$validate" \
+		"$tmp/invalid.json"
+fi
+} >"$tmp/ktap"
+ktap_print_header
+ktap_set_plan "$KTAP_TESTNO"
+cat "$tmp/ktap"
+ktap_finished
