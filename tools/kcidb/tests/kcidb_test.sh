@@ -4,7 +4,8 @@
 # tools/kcidb/write on recorded logs (data/run: a whole run, trimmed from
 # real ones; data/died: a run that stopped in its second stage) and on bad
 # input, each document validated by kcidb-io's schema (tools/kcidb/validate;
-# skipped, saying why, where kcidb-io cannot be installed). No guest. KTAP.
+# skipped, saying why, where kcidb-io cannot be installed), and
+# tools/provenance, whose facts the documents carry. No guest. KTAP.
 
 set -euo pipefail
 
@@ -242,6 +243,50 @@ if [[ ! -e $tmp/x.json ]]; then
 	ktap_test_pass "bad: no document from a refused call"
 else
 	ktap_test_fail "bad: no document from a refused call"
+fi
+
+# tools/provenance, whose lines the documents carry: on a kernel laid out
+# as tools/vm/fetch-kernel leaves Debian's.
+kdir=$tmp/kernel/6.1.0-9-amd64/build
+mkdir -p "$kdir/include/generated"
+echo 6.1.99-1 >"${kdir%/build}/version"
+echo '#define UTS_RELEASE "6.1.0-9-amd64"' >"$kdir/include/generated/utsrelease.h"
+printf 'CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14) 12.2.0"\nCONFIG_MMU=y\n' \
+	>"$kdir/.config"
+run "provenance: of a kernel and its guest" 0 "$top/tools/provenance" \
+	--kdir "$kdir" --vm --accel tcg --smp 3 --mem 1024
+said "provenance: the kernel's release" '^kernel_release=6\.1\.0-9-amd64$'
+said "provenance: its package and version" \
+	'^kernel_source=Debian linux-image-6\.1\.0-9-amd64 6\.1\.99-1$'
+said "provenance: its .config's sha256" \
+	"^kernel_config_sha256=$(sha256sum <"$kdir/.config" | cut -d ' ' -f 1)\$"
+said "provenance: no fragments on a distribution's kernel" \
+	'^config_fragments_sha256=none$'
+said "provenance: its compiler" '^compiler=gcc-12 \(Debian 12\.2\.0-14\) 12\.2\.0$'
+said "provenance: the guest" '^accel=tcg$'
+said "provenance: the guest's size" '^guest_vcpus=3$'
+said "provenance: the host's CPU" '^host_cpus=[1-9][0-9]*$'
+if commit=$(git -C "$top" rev-parse HEAD 2>/dev/null); then
+	said "provenance: this tree's commit" "^repo_commit=$commit\$"
+else
+	ktap_test_skip "provenance: this tree's commit" "not a git checkout"
+fi
+mkdir "$tmp/no-kernel"
+run "provenance: of a directory that is no kernel" 0 "$top/tools/provenance" \
+	--kdir "$tmp/no-kernel"
+said "provenance: what it cannot tell is unknown" '^kernel_release=unknown$'
+if grep -qvE '^[a-z0-9_]+=.+$' "$tmp/out"; then
+	sed 's/^/# /' "$tmp/out"
+	ktap_test_fail "provenance: every line KEY=VALUE, no value empty"
+else
+	ktap_test_pass "provenance: every line KEY=VALUE, no value empty"
+fi
+run "provenance: a native run" 0 "$top/tools/provenance" --native
+said "provenance: a native run has no accelerator" '^accel=none$'
+if grep -qE '^(qemu|guest_vcpus)=' "$tmp/out"; then
+	ktap_test_fail "provenance: and no guest"
+else
+	ktap_test_pass "provenance: and no guest"
 fi
 
 # The validation itself can fail: a status KCIDB does not have.
