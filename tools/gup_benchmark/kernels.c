@@ -551,7 +551,7 @@ static void print_kernel_provenance(const struct kernel *k, FILE *f)
 		fact(k, "kernel_config_sha256"),
 		fact(k, "config_fragments_sha256"));
 	fprintf(f,
-		"  - measured: %s on %s (%s CPUs), QEMU %s, guest %s vCPUs and %s MiB; gup_pin %.12s%s\n",
+		"  - measured: %s on %s (%s CPUs), %s, guest %s vCPUs and %s MiB; gup_pin %.12s%s\n",
 		fact(k, "accel"), fact(k, "host_cpu"), fact(k, "host_cpus"),
 		fact(k, "qemu"), fact(k, "guest_vcpus"),
 		fact(k, "guest_memory_mib"), fact(k, "repo_commit"),

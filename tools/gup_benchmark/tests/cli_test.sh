@@ -289,7 +289,7 @@ expect_status 0 "provenance: --across --allow-different-hosts reports" \
 	"$bin" --across "$tmp/boots-tcg.json,$tmp/boots-kvm.json" \
 	--allow-different-hosts
 expect_output "provenance: the report says what built and measured each kernel" \
-	'^  - measured: kvm on AMD EPYC \(2 CPUs\), QEMU QEMU emulator version 7\.2\.22 .*, guest 2 vCPUs and 2048 MiB; gup_pin d5c3b6249659$'
+	'^  - measured: kvm on AMD EPYC \(2 CPUs\), QEMU emulator version 7\.2\.22 .*, guest 2 vCPUs and 2048 MiB; gup_pin d5c3b6249659$'
 expect_output "provenance: and what built it" \
 	'^  - built: Debian linux-image-6\.1\.0-57-amd64 6\.1\.192-3, gcc-12 .*; \.config sha256 6acc8c8833c4, fragments none$'
 printf 'repo_commit=abc\nnot a fact\n' >"$tmp/bad.prov"
