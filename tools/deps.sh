@@ -15,8 +15,10 @@
 #   build-kernel  what a kernel build from source needs (tools/vm/build-kernel),
 #          and the mm patch series built on it (git, libcap-dev, and
 #          python3-ply and python3-git for checkpatch's spdxcheck.py)
-#   kcidb  Debian's python3 for tools/kcidb/write, and python3-venv for the
-#          environment tools/kcidb/validate installs kcidb-io into
+#   kcidb  Debian's python3 for tools/kcidb/write; for tools/kcidb/validate
+#          python3-venv, the environment it installs kcidb-io into, and
+#          python3-jsonschema, which checks with the project's copy of the
+#          schema where kcidb-io cannot be installed
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -127,7 +129,7 @@ deps_main()
 			pkgs+=(git libcap-dev python3-ply python3-git)
 			;;
 		kcidb)
-			pkgs+=(python3 python3-venv)
+			pkgs+=(python3 python3-venv python3-jsonschema)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
