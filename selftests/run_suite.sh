@@ -73,6 +73,9 @@ run_test()
 	local plan="" ran=0
 	shift 2
 
+	# Said first: a guest that dies in the program leaves no result line,
+	# and this names what its log ended in.
+	ktap_print_msg "running $name"
 	while IFS= read -r line || [[ -n $line ]]; do
 		printf '  %s\n' "$line"
 		if [[ $line == "# Totals: "* ]] && ktap_parse_totals "$line"; then
