@@ -70,8 +70,10 @@ for t in doc.get("tests", []):
 EOF
 }
 
-# census DOC: "results N", the tests that stand for a KTAP result line;
-# "repeated N", the ids two tests of one path needed "#N" for; and
+# census DOC: what the run counts of DOC's tests (those with misc.counted,
+# ERROR a failure as the closing line has it), as "counted N passed, N
+# failed, N skipped"; "results N", the tests that stand for a KTAP result
+# line; "repeated N", the ids two tests of one path needed "#N" for; and
 # "placeholder PATH" for each path with a made-up name in it.
 census()
 {
@@ -81,6 +83,12 @@ import re
 import sys
 
 doc = json.load(open(sys.argv[1]))
+counted = {"PASS": 0, "FAIL": 0, "ERROR": 0, "SKIP": 0}
+for t in doc["tests"]:
+    if t.get("misc", {}).get("counted"):
+        counted[t["status"]] += 1
+print(f"counted {counted['PASS']} passed, "
+      f"{counted['FAIL'] + counted['ERROR']} failed, {counted['SKIP']} skipped")
 print("results", sum(bool(t.get("misc", {}).get("ktap_number"))
                      for t in doc["tests"]))
 print("repeated", sum("#" in t["id"] for t in doc["tests"]))
@@ -89,6 +97,15 @@ for t in doc["tests"]:
                  t["path"]):
         print("placeholder", t["path"])
 EOF
+}
+
+# totals_of DIR: the sum of the "# Totals:" lines of DIR's stage logs, as
+# run_tests.sh adds them up ("N passed, N failed, N skipped").
+totals_of()
+{
+	cat "$1"/*.ktap | sed -n -E 's/^# Totals: pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)$/\1 \2 \3 \4 \5 \6/p' |
+		awk '{ p += $1 + $3 + $4; f += $2 + $6; s += $5 }
+		     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
 }
 
 # has NAME DOC ERE: a line of tests_of DOC matches ERE.
@@ -185,6 +202,22 @@ has "run: a cross-kernel result on its kernel's build" "$doc" \
 	'^mainline-debug gup_pin\.cross_kernel\.2_boots_measured_4k_thp_and_hugetlb PASS\|'
 has "run: a benchmark row in ns per page" "$doc" \
 	'^debian-6\.1 gup_pin\.benchmark\.pup_fast\.4k\.64M\.npc512\.pin DONE\|.*\|202\.0 ns/page$'
+census "$doc" >"$tmp/census"
+if grep -qx "counted $(totals_of "$data/run")" "$tmp/census"; then
+	ktap_test_pass "run: counts what the stages' Totals lines count"
+else
+	sed 's/^/# /' "$tmp/census"
+	ktap_test_fail "run: counts what the stages' Totals lines count" \
+		"the Totals lines: $(totals_of "$data/run")"
+fi
+said "run: says it counted as the run does" \
+	'^kcidb: counted as the run counts them: 32 passed, 2 failed, 4 skipped$'
+cp -r "$data/run" "$tmp/miscounted"
+sed -i 's/^# Totals: pass:13 fail:2 /# Totals: pass:14 fail:2 /' \
+	"$tmp/miscounted/debian-6.1.ktap"
+run "run: a Totals line the results do not add up to" 0 "$write" \
+	--logs "$tmp/miscounted" -o "$tmp/miscounted.json"
+said "run: says so" '^kcidb: counts differ: debian-6\.1: the document counts 13 passed, 2 failed, 3 skipped, its Totals line 14 passed'
 "$write" --logs "$data/run" -o "$tmp/again.json" 2>/dev/null
 if cmp -s "$doc" "$tmp/again.json"; then
 	ktap_test_pass "run: the same logs give the same document"
@@ -214,9 +247,113 @@ else
 	sed 's/^/# /' "$tmp/census"
 	ktap_test_fail "died: a made-up name only for the guest whose name never came"
 fi
+if grep -qx 'counted 3 passed, 0 failed, 0 skipped' "$tmp/census"; then
+	ktap_test_pass "died: counts only the stage that finished"
+else
+	sed 's/^/# /' "$tmp/census"
+	ktap_test_fail "died: counts only the stage that finished"
+fi
 has "died: a stage never reached is MISS" "$doc" \
 	'^debian-6\.1 gup_pin\.mutation MISS\|the stage never ran'
 has "died: a kernel never reached is MISS" "$doc" '^build debian-6\.12 MISS\|'
+
+# A target stage made here, with the suite's own runner
+# (selftests/run_suite.sh) and the stages' functions (tools/check/lib.sh),
+# of programs that pass and skip, fail, crash, exit 1 with no failed case,
+# and report fewer results than they planned; and a second guest that dies
+# in its second program. The document counts what the stage's Totals line
+# does, and names what the log ended in as the runner announced it.
+bin=$tmp/stage/bin
+mkdir -p "$bin" "$tmp/stage/logs"
+printf '%s\n' passes fails crashes quiet_failure short movable dies \
+	>"$bin/tests.list"
+# program NAME EXIT: a program that prints its standard input and exits
+# EXIT, or kills itself with SIGSEGV for "signal".
+program()
+{
+	{
+		printf '#!/bin/sh\ncat <<"KTAP"\n'
+		cat
+		echo KTAP
+		if [[ $2 == signal ]]; then echo 'kill -SEGV $$'; else echo "exit $2"; fi
+	} >"$bin/$1"
+	chmod +x "$bin/$1"
+}
+program passes 0 <<'EOF'
+TAP version 13
+1..2
+ok 1 a.one
+ok 2 a.two # SKIP no such memory
+# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0
+EOF
+program fails 1 <<'EOF'
+TAP version 13
+1..2
+ok 1 b.one
+# b.two: 2 pins, expected 1
+not ok 2 b.two
+# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0
+EOF
+program crashes signal <<'EOF'
+TAP version 13
+1..3
+ok 1 c.one
+EOF
+program quiet_failure 1 <<'EOF'
+TAP version 13
+1..2
+ok 1 d.one
+ok 2 d.two
+# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0
+EOF
+program short 0 <<'EOF'
+TAP version 13
+1..3
+ok 1 e.one
+ok 2 e.two
+# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0
+EOF
+program movable 0 <<'EOF'
+TAP version 13
+1..1
+ok 1 f.one
+# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0
+EOF
+program dies 0 <<'EOF'
+TAP version 13
+1..2
+ok 1 g.one
+ok 2 g.two
+# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0
+EOF
+(
+	# shellcheck source=tools/check/lib.sh
+	source "$top/tools/check/lib.sh"
+	ktap_print_header
+	ktap_set_plan 3
+	ktap_test_pass "k: the module builds"
+	"$top/selftests/run_suite.sh" -b "$bin" -t passes -t fails -t crashes \
+		-t quiet_failure -t short 2>&1 | nest "$tmp/stage/suite.log"
+	nested_result "k: suite" "$tmp/stage/suite.log" ""
+	"$top/selftests/run_suite.sh" -b "$bin" -t movable -t dies 2>&1 |
+		sed -n '1,/^  ok 1 g\.one$/p' | nest "$tmp/stage/died.log"
+	nested_result "k: suite, movablecore" "$tmp/stage/died.log" ""
+	ktap_finished
+) >"$tmp/stage/logs/k.ktap" 2>&1 || true
+doc=$tmp/stage.json
+run "stage: written" 0 "$write" --logs "$tmp/stage/logs" -o "$doc"
+census "$doc" >"$tmp/census"
+if grep -qx "counted $(totals_of "$tmp/stage/logs")" "$tmp/census"; then
+	ktap_test_pass "stage: counts what its Totals line counts"
+else
+	sed 's/^/# /' "$tmp/census" "$tmp/stage/logs/k.ktap"
+	ktap_test_fail "stage: counts what its Totals line counts" \
+		"the Totals line: $(totals_of "$tmp/stage/logs")"
+fi
+has "stage: a crash is one failure, its cases kept" "$doc" \
+	'^k gup_pin\.crashes ERROR\|crashes: its nested run did not finish'
+has "stage: the program the dead guest was in, by its announced name" \
+	"$doc" '^k gup_pin\.dies ERROR\|the log ended inside this run'
 
 # gup_benchmark's JSON alone: the kernel of its provenance.
 doc=$tmp/bench.json
@@ -352,6 +489,7 @@ for broken in xfail:tests/0/status origin:builds/0/origin id:tests/1/id \
 done
 } >"$tmp/ktap"
 ktap_print_header
+# shellcheck disable=SC2031 # the stage made above counts in a subshell of its own
 ktap_set_plan "$KTAP_TESTNO"
 cat "$tmp/ktap"
 ktap_finished
