@@ -203,6 +203,12 @@ has "run: a cross-kernel result on its kernel's build" "$doc" \
 has "run: a benchmark row in ns per page" "$doc" \
 	'^debian-6\.1 gup_pin\.benchmark\.pup_fast\.4k\.64M\.npc512\.pin DONE\|.*\|202\.0 ns/page$'
 census "$doc" >"$tmp/census"
+if grep -qx 'repeated 0' "$tmp/census"; then
+	ktap_test_pass "run: an id a test; a boot's benchmark row has the boot in it"
+else
+	sed 's/^/# /' "$tmp/census"
+	ktap_test_fail "run: an id a test; a boot's benchmark row has the boot in it"
+fi
 if grep -qx "counted $(totals_of "$data/run")" "$tmp/census"; then
 	ktap_test_pass "run: counts what the stages' Totals lines count"
 else
