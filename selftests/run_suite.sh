@@ -174,7 +174,7 @@ run_peer()
 	local name=$1 prog=$2
 
 	if [[ ! -x $prog ]]; then
-		ktap_test_skip "$name" "not in this kernel's tree ($prog)"
+		ktap_test_skip "upstream $name" "not in this kernel's tree ($prog)"
 		return
 	fi
 	run_test "upstream $name" harness \
