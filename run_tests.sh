@@ -227,7 +227,7 @@ categories=() targets=()
 
 main()
 {
-	local make_args=(selftests benchmark upstream) deps=(build)
+	local make_args=(selftests benchmark upstream) deps=(build) probe
 
 	while [[ $# -gt 0 ]]; do
 		case $1 in
@@ -257,9 +257,18 @@ main()
 	# Said now, not after an hour of guests.
 	if [[ -n $kcidb ]]; then
 		kcidb=$(realpath -m -- "$kcidb")
-		[[ ${kcidb%/*} == "$logs" ]] ||
-			[[ -d ${kcidb%/*} && -w ${kcidb%/*} && ! -d $kcidb ]] ||
-			die "--kcidb $kcidb: ${kcidb%/*} is not a writable directory"
+		[[ ! -d $kcidb ]] || die "--kcidb $kcidb: a directory"
+		# Tried, not asked: root may write anywhere, and /proc
+		# still takes no file.
+		if [[ ${kcidb%/*} != "$logs" ]]; then
+			probe=$(mktemp -p "${kcidb%/*}" .kcidb.XXXXXX 2>/dev/null) ||
+				die "--kcidb $kcidb: no file can be made in ${kcidb%/*}"
+			rm -f -- "$probe"
+		fi
+		# An earlier run's document is not this run's: a run killed
+		# before its end leaves none (tools/kcidb/write writes what
+		# its logs have, marked incomplete).
+		rm -f -- "$kcidb"
 	fi
 	if [[ -n $kernel || -n $kdir || -n $modules ]]; then
 		[[ ${#targets[@]} -eq 0 ]] ||
