@@ -18,7 +18,8 @@
 #   kcidb  Debian's python3 for tools/kcidb/write; for tools/kcidb/validate
 #          python3-venv, the environment it installs kcidb-io into, and
 #          python3-jsonschema, which checks with the project's copy of the
-#          schema where kcidb-io cannot be installed
+#          schema where kcidb-io cannot be installed; xz-utils for the
+#          tests' recorded run
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -129,7 +130,7 @@ deps_main()
 			pkgs+=(git libcap-dev python3-ply python3-git)
 			;;
 		kcidb)
-			pkgs+=(python3 python3-venv python3-jsonschema)
+			pkgs+=(python3 python3-venv python3-jsonschema xz-utils)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio

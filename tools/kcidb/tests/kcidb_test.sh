@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tools/kcidb/write on recorded logs (data/run: a whole run, trimmed from
-# real ones; data/died: a run that stopped in its second stage) and on bad
+# real ones; data/died: a run that stopped in its second stage;
+# data/real.tar.xz: a real run, whole), on a stage made here, and on bad
 # input, each document validated by KCIDB's schema (tools/kcidb/validate),
 # which refuses what the schema forbids; and tools/provenance, whose facts
 # the documents carry. No guest. KTAP.
@@ -262,6 +263,38 @@ fi
 has "died: a stage never reached is MISS" "$doc" \
 	'^debian-6\.1 gup_pin\.mutation MISS\|the stage never ran'
 has "died: a kernel never reached is MISS" "$doc" '^build debian-6\.12 MISS\|'
+
+# A real run, whole: the stage logs and cross-kernel boots of a
+# './run_tests.sh --check' of 2026-12-07 (commit d5c3b62, 47.7 minutes),
+# and the closing line it printed (data/real.tar.xz, closing-line). Every
+# KTAP result line is one test, none has a made-up name, and the document
+# counts what the closing line says.
+mkdir "$tmp/real"
+tar -C "$tmp/real" -xJf "$data/real.tar.xz"
+doc=$tmp/real.json
+run "real: written" 0 "$write" --logs "$tmp/real" -o "$doc"
+valid "real: valid by KCIDB's schema" "$doc"
+census "$doc" >"$tmp/census"
+lines=$(cat "$tmp/real"/*.ktap | grep -cE '^[# ]*(not )?ok [0-9]+')
+if grep -qx "results $lines" "$tmp/census"; then
+	ktap_test_pass "real: a test per KTAP result line, $lines"
+else
+	sed 's/^/# /' "$tmp/census"
+	ktap_test_fail "real: a test per KTAP result line, $lines"
+fi
+if grep -qx "counted $(<"$tmp/real/closing-line")" "$tmp/census"; then
+	ktap_test_pass "real: counts what the run's closing line says"
+else
+	sed 's/^/# /' "$tmp/census"
+	ktap_test_fail "real: counts what the run's closing line says" \
+		"the closing line: $(<"$tmp/real/closing-line")"
+fi
+if grep -qE '^(placeholder |repeated [1-9])' "$tmp/census"; then
+	grep -E '^(placeholder |repeated )' "$tmp/census" | sed 's/^/# /'
+	ktap_test_fail "real: a name of its own and an id of its own for each"
+else
+	ktap_test_pass "real: a name of its own and an id of its own for each"
+fi
 
 # A target stage made here, with the suite's own runner
 # (selftests/run_suite.sh) and the stages' functions (tools/check/lib.sh),
