@@ -960,28 +960,18 @@ static void print_side(const char *side, const struct run *r,
 	run_print_table(r, f);
 }
 
-/*
- * Whether base and cur were measured alike (provenance_comparable()): a
- * run under TCG is several times slower than under KVM, and hosts differ
- * as much, so a change between them says nothing of the kernel.
- * --allow-different-hosts compares them anyway, saying so.
- */
+/* Whether base and cur compare: provenance_comparable(), then _verdict(). */
 static bool same_host(const struct run *base, const char *base_name,
 		      const struct run *cur, const char *cur_name,
 		      const struct options *o, FILE *f)
 {
-	if (provenance_comparable(&base->prov, base_name, &cur->prov,
-				  cur_name, f))
-		return true;
-	if (o->allow_hosts) {
-		fprintf(f,
-			"# warning: compared anyway (--allow-different-hosts): a change may be the host's\n");
-		return true;
-	}
-	fprintf(stderr,
-		"gup_benchmark: %s and %s were not measured alike (above): their times do not compare; --allow-different-hosts compares them anyway\n",
-		base_name, cur_name);
-	return false;
+	char what[4096];
+
+	snprintf(what, sizeof(what), "%s and %s", base_name, cur_name);
+	return provenance_verdict(provenance_comparable(&base->prov, base_name,
+							&cur->prov, cur_name,
+							f),
+				  o->allow_hosts, what, f);
 }
 
 /* An A/B run's own verdict: B against A, pair by pair. */

@@ -822,16 +822,7 @@ static bool same_hosts(const struct report *rep, char *const *paths,
 				same = false;
 		}
 	}
-	if (same)
-		return true;
-	if (allow_hosts) {
-		fprintf(stderr,
-			"gup_benchmark: compared anyway (--allow-different-hosts): a change may be the host's\n");
-		return true;
-	}
-	fprintf(stderr,
-		"gup_benchmark: the boots were not measured alike (above): their times do not compare; --allow-different-hosts compares them anyway\n");
-	return false;
+	return provenance_verdict(same, allow_hosts, "the boots", stderr);
 }
 
 int kernels_main(char *const *paths, size_t nr,

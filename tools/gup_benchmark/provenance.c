@@ -234,3 +234,18 @@ bool provenance_comparable(const struct provenance *a, const char *a_name,
 	}
 	return same;
 }
+
+bool provenance_verdict(bool same, bool allow, const char *what, FILE *f)
+{
+	if (same)
+		return true;
+	if (allow) {
+		fprintf(f,
+			"# warning: compared anyway (--allow-different-hosts): a change may be the host's\n");
+		return true;
+	}
+	fprintf(stderr,
+		"gup_benchmark: %s were not measured alike (above): their times do not compare; --allow-different-hosts compares them anyway\n",
+		what);
+	return false;
+}

@@ -49,5 +49,13 @@ int provenance_from_json(json_object *o, struct provenance *p,
 bool provenance_comparable(const struct provenance *a, const char *a_name,
 			   const struct provenance *b, const char *b_name,
 			   FILE *f);
+/*
+ * Whether to compare runs that were (same) or were not measured alike: a
+ * run under TCG is several times slower than under KVM, and hosts differ
+ * as much, so a change between them says nothing of the kernel. allow
+ * (--allow-different-hosts) compares them anyway, saying so on f; else
+ * stderr says why not, naming what.
+ */
+bool provenance_verdict(bool same, bool allow, const char *what, FILE *f);
 
 #endif /* GUP_BENCHMARK_PROVENANCE_H */
