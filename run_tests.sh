@@ -12,7 +12,9 @@
 # QEMU guests booted by tools/vm/run. The stages are tools/check/*; each
 # prints KTAP, kept in build/logs/LABEL.ktap, and closes with a "# Totals:"
 # line, which is all that is read of it here. Their own logs are in
-# build/logs/ and build/logs/TARGET/ (docs/check.md).
+# build/logs/ and build/logs/TARGET/ (docs/check.md); build/logs/run.stages
+# lists what the run planned and finished, for the KCIDB document
+# (--kcidb, docs/kcidb.md).
 
 set -euo pipefail
 
@@ -53,6 +55,9 @@ usage: ./run_tests.sh [OPTION]...
                        selftests/run_suite.sh -l)
   --timeout SEC        guest time limit (default 1800)
   --with-runner-tests  also run the VM runner's and gup_benchmark's own tests
+  --kcidb FILE         write the run's results as one KCIDB document
+                       (KernelCI's schema) to FILE, and validate it;
+                       --check writes build/logs/kcidb.json
 EOF
 	exit "$1"
 }
@@ -69,6 +74,15 @@ failures=()
 # "LABEL SECONDS" per stage, for the digest.
 times=()
 
+# The run's plan and progress, one line each: "start UTC", "plan LABEL",
+# "done LABEL SECONDS", "fail WHAT", "end" when every planned stage has
+# returned. tools/kcidb/write reads it: a stage planned and not done is
+# one the run never reached.
+manifest()
+{
+	[[ ! -f $logs/run.stages ]] || printf '%s\n' "$*" >>"$logs/run.stages"
+}
+
 # fail_one WHAT: one failure that no stage counts, said now and in the
 # digest.
 fail_one()
@@ -76,6 +90,7 @@ fail_one()
 	echo "# run_tests: $1"
 	failures+=("$1")
 	failed=$((failed + 1))
+	manifest "fail $1"
 }
 
 # stage LABEL COMMAND...: run one stage (tools/check/*), its KTAP to the
@@ -88,6 +103,7 @@ stage()
 
 	"$@" 2>&1 | tee "$log" || true
 	times+=("$label $((SECONDS - start))")
+	manifest "done $label $((SECONDS - start))"
 	if ! ktap_read_totals "$log"; then
 		fail_one "$label did not finish: counted as one failure (${log#"$top"/})"
 		return
@@ -146,41 +162,72 @@ closing_line()
 	((failed == 0))
 }
 
-# run_target NAME: the stages of one kernel: the suite; with --check, on
-# mainline the mm series, and the mutation check, in full on the run's
+# plan_stage LABEL COMMAND...: name a stage in the run's plan, run nothing.
+plan_stage()
+{
+	manifest "plan $1"
+}
+
+# run_target NAME [DO]: the stages of one kernel: the suite; with --check,
+# on mainline the mm series, and the mutation check, in full on the run's
 # first kernel and its sample on the others; with --mutants, only the
-# mutation check in full.
+# mutation check in full. DO is stage (the default) or plan_stage.
 run_target()
 {
-	local name=$1 args=(--timeout "$timeout" "${categories[@]}")
+	local name=$1 do=${2:-stage} args=(--timeout "$timeout" "${categories[@]}")
 	local mutation=("$CHECK_DIR/mutation" ${kdir:+--kdir "$kdir"})
 
 	if ((mutants)); then
-		stage "$name.mutation" "${mutation[@]}" "$name"
+		"$do" "$name.mutation" "${mutation[@]}" "$name"
 		return
 	fi
 	[[ $mode != native ]] || args+=(--native)
 	[[ $name != custom ]] ||
 		args+=(${kdir:+--kdir "$kdir"} ${kernel:+--kernel "$kernel"}
 		       ${modules:+--modules "$modules"})
-	stage "$name" "$CHECK_DIR/target" "${args[@]}" "$name"
+	"$do" "$name" "$CHECK_DIR/target" "${args[@]}" "$name"
 	((check)) && [[ $mode != native ]] || return 0
 	if [[ $name == mainline* ]]; then
-		stage "$name.series" "$CHECK_DIR/series" --timeout "$timeout" \
+		"$do" "$name.series" "$CHECK_DIR/series" --timeout "$timeout" \
 			"$name"
 	fi
 	# Proof, on this kernel, that the suite fails a wrong module.
 	[[ $name == "${targets[0]}" ]] || mutation+=(--sample)
-	stage "$name.mutation" "${mutation[@]}" "$name"
+	"$do" "$name.mutation" "${mutation[@]}" "$name"
+}
+
+# each_stage DO: DO (stage or plan_stage) for every stage of the run.
+each_stage()
+{
+	local do=$1 name
+
+	((!runner_tests)) || "$do" host "$CHECK_DIR/host"
+	for name in "${targets[@]}"; do
+		run_target "$name" "$do"
+	done
+	# On two kernels of the matrix or more, booted already.
+	if ((check)) && [[ $mode == vm && " ${targets[*]} " != *" custom "* &&
+			   ${#targets[@]} -ge 2 ]]; then
+		"$do" cross-kernel "$CHECK_DIR/cross-kernel" "${targets[@]}"
+	fi
+}
+
+# finish: the KCIDB document of what ran (--kcidb, --check), then the
+# closing line.
+finish()
+{
+	manifest end
+	[[ -z $kcidb ]] || stage kcidb "$CHECK_DIR/kcidb" "$kcidb"
+	closing_line
 }
 
 mode="" kernel="" kdir="" modules="" timeout=1800 runner_tests=0 mainline=""
-check=0 mutants=0
+check=0 mutants=0 kcidb=""
 categories=() targets=()
 
 main()
 {
-	local make_args=(selftests benchmark upstream) deps=(build) name
+	local make_args=(selftests benchmark upstream) deps=(build) probe
 
 	while [[ $# -gt 0 ]]; do
 		case $1 in
@@ -196,6 +243,7 @@ main()
 		-t) categories+=(-t "${2:?-t needs a value}"); shift ;;
 		--timeout) timeout=${2:?--timeout needs a value}; shift ;;
 		--with-runner-tests) runner_tests=1 ;;
+		--kcidb) kcidb=${2:?--kcidb needs a file}; shift ;;
 		-h | --help) usage 0 ;;
 		*) usage 2 >&2 ;;
 		esac
@@ -205,6 +253,23 @@ main()
 
 	[[ $(id -u) -eq 0 ]] ||
 		die "not root: the suite installs packages and loads modules"
+	((!check)) || [[ -n $kcidb ]] || kcidb=$logs/kcidb.json
+	# Said now, not after an hour of guests.
+	if [[ -n $kcidb ]]; then
+		kcidb=$(realpath -m -- "$kcidb")
+		[[ ! -d $kcidb ]] || die "--kcidb $kcidb: a directory"
+		# Tried, not asked: root may write anywhere, and /proc
+		# still takes no file.
+		if [[ ${kcidb%/*} != "$logs" ]]; then
+			probe=$(mktemp -p "${kcidb%/*}" .kcidb.XXXXXX 2>/dev/null) ||
+				die "--kcidb $kcidb: no file can be made in ${kcidb%/*}"
+			rm -f -- "$probe"
+		fi
+		# An earlier run's document is not this run's: a run killed
+		# before its end leaves none (tools/kcidb/write writes what
+		# its logs have, marked incomplete).
+		rm -f -- "$kcidb"
+	fi
 	if [[ -n $kernel || -n $kdir || -n $modules ]]; then
 		[[ ${#targets[@]} -eq 0 ]] ||
 			die "--kernel, --kdir and --modules name a kernel: no --target with them"
@@ -238,28 +303,25 @@ main()
 	if [[ $mode == vm ]]; then deps+=(vm); else deps+=(kmod); fi
 	# gup_benchmark's host tests draw a plot when gnuplot is there.
 	((!runner_tests)) || deps+=(gnuplot-nox)
+	# The KCIDB writer, its tests, and the environment its validation
+	# installs.
+	((!runner_tests)) && [[ -z $kcidb ]] || deps+=(kcidb)
 	[[ " ${targets[*]} " != *" mainline"* ]] || deps+=(build-kernel)
 	"$top/tools/deps.sh" "${deps[@]}"
 	((!runner_tests)) || make_args+=(plant-warn)
 	mkdir -p "$logs"
 	# What this run writes into the logs is newer (see digest()).
 	touch "$logs/.started"
+	printf 'start %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$logs/run.stages"
+	each_stage plan_stage
 	if ! make -C "$top" -j"$(nproc)" "${make_args[@]}"; then
 		fail_one "the build failed"
-		closing_line
+		finish
 		exit 1
 	fi
 
-	((!runner_tests)) || stage host "$CHECK_DIR/host"
-	for name in "${targets[@]}"; do
-		run_target "$name"
-	done
-	# On two kernels of the matrix or more, booted already.
-	if ((check)) && [[ $mode == vm && " ${targets[*]} " != *" custom "* &&
-			   ${#targets[@]} -ge 2 ]]; then
-		stage cross-kernel "$CHECK_DIR/cross-kernel" "${targets[@]}"
-	fi
-	closing_line
+	each_stage stage
+	finish
 }
 
 main "$@"

@@ -12,7 +12,9 @@
 # indented under it, closed by a "# Totals:" line that adds up the
 # programs' own. A program that crashes or ends without a Totals line
 # counts as one failure; one that exits with KSFT_SKIP (4) without a
-# Totals line counts as one skip.
+# Totals line counts as one skip; one whose cases add up but that was
+# killed, failed with no failed case or reported fewer results than it
+# planned adds one failure to them, said in a "# NAME: why" line.
 
 set -euo pipefail
 
@@ -71,6 +73,9 @@ run_test()
 	local plan="" ran=0
 	shift 2
 
+	# Said first: a guest that dies in the program leaves no result line,
+	# and this names what its log ended in.
+	ktap_print_msg "running $name"
 	while IFS= read -r line || [[ -n $line ]]; do
 		printf '  %s\n' "$line"
 		if [[ $line == "# Totals: "* ]] && ktap_parse_totals "$line"; then
@@ -102,9 +107,12 @@ run_test()
 	else
 		f=1 why="exit status $rc, no Totals line"
 	fi
-	# A KTAP program must report as many results as it planned.
+	# A KTAP program must report as many results as it planned. What
+	# went wrong with the program beyond its cases is one failure, however
+	# many ways it shows (a crash also cuts the plan short).
 	if [[ $kind == harness && -n $plan ]] && ((ran != plan)); then
-		f=$((f + 1)) why="${why:+$why; }planned $plan results, reported $ran"
+		[[ -n $why ]] || f=$((f + 1))
+		why="${why:+$why; }planned $plan results, reported $ran"
 	fi
 
 	[[ -z $why ]] || printf '# %s: %s\n' "$name" "$why"
@@ -166,7 +174,7 @@ run_peer()
 	local name=$1 prog=$2
 
 	if [[ ! -x $prog ]]; then
-		ktap_test_skip "$name" "not in this kernel's tree ($prog)"
+		ktap_test_skip "upstream $name" "not in this kernel's tree ($prog)"
 		return
 	fi
 	run_test "upstream $name" harness \

@@ -15,6 +15,11 @@
 #   build-kernel  what a kernel build from source needs (tools/vm/build-kernel),
 #          and the mm patch series built on it (git, libcap-dev, and
 #          python3-ply and python3-git for checkpatch's spdxcheck.py)
+#   kcidb  Debian's python3 for tools/kcidb/write; for tools/kcidb/validate
+#          python3-venv, the environment it installs kcidb-io into, and
+#          python3-jsonschema, which checks with the project's copy of the
+#          schema where kcidb-io cannot be installed; xz-utils for the
+#          tests' recorded run
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -123,6 +128,9 @@ deps_main()
 			# The mm patch series on that tree: git am, and
 			# what mm's own selftests link (libcap).
 			pkgs+=(git libcap-dev python3-ply python3-git)
+			;;
+		kcidb)
+			pkgs+=(python3 python3-venv python3-jsonschema xz-utils)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio

@@ -32,6 +32,14 @@ KSFT_TARGET=gup_pin
 # shellcheck disable=SC2034
 SMOKE_ARGS="-t fork_pin"
 
+# provenance_msgs [tools/provenance option]...: what produced the stage's
+# results, as diagnostic lines of its header ("# provenance: KEY=VALUE"),
+# which tools/kcidb reads back.
+provenance_msgs()
+{
+	"$REPO_DIR/tools/provenance" "$@" | sed 's/^/# provenance: /'
+}
+
 check_die()
 {
 	printf '%s: %s\n' "${0##*/}" "$*" >&2

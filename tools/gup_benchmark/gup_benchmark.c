@@ -60,6 +60,8 @@ struct options {
 	bool paired;			/* --compare sample i with sample i */
 	bool threshold_given;
 	const char *json, *from, *compare, *plot;
+	const char *provenance;		/* tools/provenance's facts, or NULL */
+	bool allow_hosts;		/* compare runs of different hosts */
 	struct compare_policy policy;
 	char *across[MAX_LIST];		/* kernels' boots files, or none */
 	size_t nr_across;
@@ -70,7 +72,7 @@ enum {
 	OPT_SWEEP, OPT_NODE, OPT_JSON, OPT_FROM, OPT_COMPARE, OPT_ALPHA,
 	OPT_THRESHOLD, OPT_PLOT, OPT_DELAY, OPT_HELP,
 	OPT_AB_DELAY, OPT_AB_DEV, OPT_AB_JSON, OPT_PAIRED,
-	OPT_ACROSS,
+	OPT_ACROSS, OPT_PROVENANCE, OPT_ALLOW_HOSTS,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +96,8 @@ static const struct option long_options[] = {
 	{ "ab-json",	required_argument, NULL, OPT_AB_JSON },
 	{ "paired",	no_argument,	   NULL, OPT_PAIRED },
 	{ "across",	required_argument, NULL, OPT_ACROSS },
+	{ "provenance",	required_argument, NULL, OPT_PROVENANCE },
+	{ "allow-different-hosts", no_argument, NULL, OPT_ALLOW_HOSTS },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ }
 };
@@ -129,6 +133,10 @@ static void usage(FILE *f)
 "                 (gup_benchmark-boots/1) against the first kernel's:\n"
 "                 Welch's 95%% interval, --threshold PCT, --plot FILE\n"
 "  --compare FILE flag configurations slower than in this baseline JSON\n"
+"  --allow-different-hosts  compare runs (--compare, --across) whose\n"
+"                 accelerator or host CPU differ, which is refused otherwise\n"
+"  --provenance FILE  tools/provenance's KEY=VALUE lines: what produced the\n"
+"                 run, kept in its JSON\n"
 "  --alpha A (%g)  --threshold PCT (%g): a regression needs both\n"
 "  --paired       with --compare: the runs were measured as pairs, sample\n"
 "                 i of each side by side; signed-rank test, threshold %g%%\n"
@@ -389,6 +397,12 @@ static int parse_long(struct options *o, int opt, char *arg)
 	case OPT_COMPARE:
 		o->compare = arg;
 		return 0;
+	case OPT_PROVENANCE:
+		o->provenance = arg;
+		return 0;
+	case OPT_ALLOW_HOSTS:
+		o->allow_hosts = true;
+		return 0;
 	case OPT_PLOT:
 		o->plot = arg;
 		return 0;
@@ -465,14 +479,15 @@ static int parse_options(struct options *o, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (o->from && o->measure_opt) {
+	if (o->from && (o->measure_opt || o->provenance)) {
 		fprintf(stderr, "gup_benchmark: --from reads results; it takes no measurement options\n");
 		return -EINVAL;
 	}
 	if (o->nr_across && (o->measure_opt || o->from || o->compare ||
-			     o->json || o->ab_json || o->paired)) {
+			     o->json || o->ab_json || o->paired ||
+			     o->provenance)) {
 		fprintf(stderr,
-			"gup_benchmark: --across reads results; it takes only --threshold and --plot\n");
+			"gup_benchmark: --across reads results; it takes only --threshold, --plot and --allow-different-hosts\n");
 		return -EINVAL;
 	}
 	if (o->ab_delay_ns >= 0 && o->ab_dev) {
@@ -486,6 +501,11 @@ static int parse_options(struct options *o, int argc, char **argv)
 	if (o->ab_json && o->json && !strcmp(o->ab_json, "-") &&
 	    !strcmp(o->json, "-")) {
 		fprintf(stderr, "gup_benchmark: only one of --json and --ab-json can be stdout\n");
+		return -EINVAL;
+	}
+	if (o->allow_hosts && !o->compare && !o->nr_across) {
+		fprintf(stderr,
+			"gup_benchmark: --allow-different-hosts qualifies --compare or --across\n");
 		return -EINVAL;
 	}
 	if (o->paired && !o->compare) {
@@ -532,9 +552,11 @@ static char *now_utc(void)
 	return strdup(buf);
 }
 
-static void describe_system(struct run *r, const struct options *o)
+static void describe_system(struct run *r, const struct options *o,
+			    const struct provenance *prov)
 {
 	struct utsname u;
+	size_t i;
 
 	if (!uname(&u)) {
 		r->sysname = strdup(u.sysname);
@@ -553,6 +575,8 @@ static void describe_system(struct run *r, const struct options *o)
 	r->bench_delay_ns = bench_delay_get();
 	r->page_size = getpagesize();
 	r->huge_page_size = huge_page_size();
+	for (i = 0; i < prov->nr; i++)
+		provenance_default(&r->prov, prov->key[i], prov->value[i]);
 }
 
 /* Sets up one memory of a sweep; returns why it cannot be had, or NULL. */
@@ -710,7 +734,8 @@ static void time_once(struct run *r, size_t i, int fd,
 }
 
 /* Fills r, and rb with the B side of an A/B run when rb is not NULL. */
-static int measure(struct run *r, struct run *rb, const struct options *o)
+static int measure(struct run *r, struct run *rb, const struct options *o,
+		   const struct provenance *prov)
 {
 	struct run_side sides[2] = { { r, -1, -1 }, { rb, -1, -1 } };
 	size_t si, ti, mi, ni, i, k, rep, nr_mems, nr_sides = rb ? 2 : 1;
@@ -753,9 +778,9 @@ static int measure(struct run *r, struct run *rb, const struct options *o)
 			goto close_files;
 		}
 	}
-	describe_system(r, o);
+	describe_system(r, o, prov);
 	if (rb) {
-		describe_system(rb, o);
+		describe_system(rb, o, prov);
 		/* One run in two halves: the date pairs them. */
 		free(rb->date);
 		rb->date = r->date ? strdup(r->date) : NULL;
@@ -935,6 +960,20 @@ static void print_side(const char *side, const struct run *r,
 	run_print_table(r, f);
 }
 
+/* Whether base and cur compare: provenance_comparable(), then _verdict(). */
+static bool same_host(const struct run *base, const char *base_name,
+		      const struct run *cur, const char *cur_name,
+		      const struct options *o, FILE *f)
+{
+	char what[4096];
+
+	snprintf(what, sizeof(what), "%s and %s", base_name, cur_name);
+	return provenance_verdict(provenance_comparable(&base->prov, base_name,
+							&cur->prov, cur_name,
+							f),
+				  o->allow_hosts, what, f);
+}
+
 /* An A/B run's own verdict: B against A, pair by pair. */
 static int compare_sides(const struct run *a, const struct run *b,
 			 const struct options *o, FILE *f)
@@ -957,6 +996,7 @@ static int ns_main(const struct options *o)
 	bool ab = !o->from && (o->ab_delay_ns >= 0 || o->ab_dev);
 	struct run run, base, cand;
 	struct compare_policy policy;
+	struct provenance prov = { 0 };
 	int ret = 0, err, regressions, ab_ret = 0;
 
 	memset(&cand, 0, sizeof(cand));
@@ -964,8 +1004,13 @@ static int ns_main(const struct options *o)
 		if (run_read_json(&run, o->from))
 			return 1;
 	} else {
+		/* A bad file stops the run before anything is measured. */
+		if (o->provenance && provenance_read(&prov, o->provenance))
+			return 1;
+		provenance_observe(&prov);
 		memset(&run, 0, sizeof(run));
-		ret = measure(&run, ab ? &cand : NULL, o);
+		ret = measure(&run, ab ? &cand : NULL, o, &prov);
+		provenance_free(&prov);
 		if (ret) {
 			run_free(&run);
 			run_free(&cand);
@@ -1001,6 +1046,10 @@ static int ns_main(const struct options *o)
 	if (o->compare) {
 		if (run_read_json(&base, o->compare)) {
 			ret = 1;
+		} else if (!same_host(&base, o->compare, &run,
+				      o->from ? o->from : "this run", o, text)) {
+			ret = 1;
+			run_free(&base);
 		} else {
 			policy = policy_for(o, o->paired);
 			regressions = o->paired ?
@@ -1030,6 +1079,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.nr_across)
-		return kernels_main(o.across, o.nr_across, &o.policy, o.plot);
+		return kernels_main(o.across, o.nr_across, &o.policy, o.plot,
+				    o.allow_hosts);
 	return o.ns_mode ? ns_main(&o) : upstream_run(&o.up);
 }

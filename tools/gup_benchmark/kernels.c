@@ -521,6 +521,52 @@ static const char *release_of(const struct run *r)
 	return r->release ? r->release : "?";
 }
 
+/* A fact of k's first boot, or "?". */
+static const char *fact(const struct kernel *k, const char *key)
+{
+	const char *v = provenance_get(&k->boots[0].prov, key);
+
+	return v ? v : "?";
+}
+
+/*
+ * What built and measured k, from its boots' provenance: the first boot's,
+ * and the facts in which any other boot differs from it.
+ */
+static void print_kernel_provenance(const struct kernel *k, FILE *f)
+{
+	static const char *const keys[] = {
+		"kernel_source", "kernel_config_sha256",
+		"config_fragments_sha256", "compiler", "repo_commit",
+		"repo_dirty", "qemu", "accel", "host_cpu", "host_cpus",
+		"guest_vcpus", "guest_memory_mib",
+	};
+	const char *v, *first;
+	size_t b, i;
+
+	if (!k->boots[0].prov.nr)
+		return;
+	fprintf(f, "  - built: %s, %s; .config sha256 %.12s, fragments %.12s\n",
+		fact(k, "kernel_source"), fact(k, "compiler"),
+		fact(k, "kernel_config_sha256"),
+		fact(k, "config_fragments_sha256"));
+	fprintf(f,
+		"  - measured: %s on %s (%s CPUs), %s, guest %s vCPUs and %s MiB; gup_pin %.12s%s\n",
+		fact(k, "accel"), fact(k, "host_cpu"), fact(k, "host_cpus"),
+		fact(k, "qemu"), fact(k, "guest_vcpus"),
+		fact(k, "guest_memory_mib"), fact(k, "repo_commit"),
+		!strcmp(fact(k, "repo_dirty"), "no") ? "" : " (dirty tree)");
+	for (b = 1; b < k->nr_boots; b++) {
+		for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+			v = provenance_get(&k->boots[b].prov, keys[i]);
+			first = provenance_get(&k->boots[0].prov, keys[i]);
+			if ((v || first) && (!v || !first || strcmp(v, first)))
+				fprintf(f, "  - boot %zu differs: %s %s\n", b + 1,
+					keys[i], v ? v : "?");
+		}
+	}
+}
+
 static void print_kernel_line(const struct kernel *k, FILE *f)
 {
 	const char *first = NULL, *last = NULL;
@@ -553,6 +599,7 @@ static void print_kernel_line(const struct kernel *k, FILE *f)
 	else if (first)
 		fprintf(f, ", %s", first);
 	fputc('\n', f);
+	print_kernel_provenance(k, f);
 }
 
 static void print_report(const struct report *rep,
@@ -734,8 +781,53 @@ static int plot_report(const struct report *rep, const char *path)
 	return plot_close(g, path);
 }
 
+static bool any_provenance(const struct report *rep)
+{
+	size_t k, b;
+
+	for (k = 0; k < rep->nr_kernels; k++)
+		for (b = 0; b < rep->kernels[k].nr_boots; b++)
+			if (rep->kernels[k].boots[b].prov.nr)
+				return true;
+	return false;
+}
+
+/*
+ * Whether every boot of every kernel was measured as the first kernel's
+ * first boot was: kernels are told apart by their timings alone.
+ */
+static bool same_hosts(const struct report *rep, char *const *paths,
+		       bool allow_hosts)
+{
+	const struct run *first = &rep->kernels[0].boots[0];
+	char name[4096], first_name[4096];
+	bool same = true;
+	size_t k, b;
+
+	if (!any_provenance(rep)) {
+		fprintf(stderr,
+			"# warning: no boot says what measured it: cannot tell whether they compare\n");
+		return true;
+	}
+	snprintf(first_name, sizeof(first_name), "%s boot 1", paths[0]);
+	for (k = 0; k < rep->nr_kernels; k++) {
+		for (b = 0; b < rep->kernels[k].nr_boots; b++) {
+			if (!k && !b)
+				continue;
+			snprintf(name, sizeof(name), "%s boot %zu", paths[k],
+				 b + 1);
+			if (!provenance_comparable(&first->prov, first_name,
+						   &rep->kernels[k].boots[b].prov,
+						   name, stderr))
+				same = false;
+		}
+	}
+	return provenance_verdict(same, allow_hosts, "the boots", stderr);
+}
+
 int kernels_main(char *const *paths, size_t nr,
-		 const struct compare_policy *policy, const char *plot)
+		 const struct compare_policy *policy, const char *plot,
+		 bool allow_hosts)
 {
 	struct report rep = { 0 };
 	int ret = 0;
@@ -750,6 +842,10 @@ int kernels_main(char *const *paths, size_t nr,
 			ret = 1;
 			goto out;
 		}
+	}
+	if (!same_hosts(&rep, paths, allow_hosts)) {
+		ret = 1;
+		goto out;
 	}
 	collect_rows(&rep);
 	if (!rep.nr_rows) {

@@ -7,6 +7,7 @@
 #ifndef GUP_BENCHMARK_KERNELS_H
 #define GUP_BENCHMARK_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "stats.h"
@@ -17,9 +18,12 @@
 /*
  * Reads the files at paths, the first one the baseline, prints the report
  * on stdout and, unless plot is NULL, draws it there. policy->threshold is
- * the change a verdict needs. Returns the exit status: 0, or 1 on an error.
+ * the change a verdict needs. Boots whose accelerator or host CPU differ
+ * from the first boot's are refused unless allow_hosts. Returns the exit
+ * status: 0, or 1 on an error.
  */
 int kernels_main(char *const *paths, size_t nr,
-		 const struct compare_policy *policy, const char *plot);
+		 const struct compare_policy *policy, const char *plot,
+		 bool allow_hosts);
 
 #endif /* GUP_BENCHMARK_KERNELS_H */

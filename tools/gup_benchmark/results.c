@@ -159,6 +159,9 @@ int run_write_json(const struct run *r, const char *path)
 	json_object_object_add(kernel, "machine", json_str_or_null(r->machine));
 	json_object_object_add(root, "kernel", kernel);
 	json_object_object_add(root, "date", json_str_or_null(r->date));
+	if (r->prov.nr)
+		json_object_object_add(root, "provenance",
+				       provenance_to_json(&r->prov));
 
 	json_object_object_add(params, "reps", json_object_new_int(r->reps));
 	json_object_object_add(params, "warmup", json_object_new_int(r->warmup));
@@ -325,6 +328,10 @@ int run_from_json(json_object *root, struct run *r, const char *path)
 	r->version = optional_string(kernel, "version");
 	r->machine = optional_string(kernel, "machine");
 	r->date = optional_string(root, "date");
+	/* Runs written before it was recorded have none. */
+	if (json_object_object_get_ex(root, "provenance", &v) &&
+	    provenance_from_json(v, &r->prov, path))
+		goto out;
 	r->file = optional_string(params, "file");
 
 	if (member(params, "reps", json_type_int, &v, path))
@@ -404,6 +411,7 @@ void run_free(struct run *r)
 	free(r->machine);
 	free(r->date);
 	free(r->file);
+	provenance_free(&r->prov);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -13,6 +13,7 @@
 
 #include "bench.h"
 #include "numa.h"
+#include "provenance.h"
 #include "stats.h"
 
 #define RESULTS_SCHEMA	"gup_benchmark/1"
@@ -39,6 +40,7 @@ struct run {
 	int node;			/* -1: no placement */
 	long bench_delay_ns;		/* -1: unknown */
 	unsigned long page_size, huge_page_size;
+	struct provenance prov;		/* what produced the run */
 	struct run_point *points;
 	size_t nr_points;
 };

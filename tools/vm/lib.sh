@@ -56,6 +56,24 @@ kvm_usable()
 	[[ -c $dev && -r $dev && -w $dev ]]
 }
 
+# vm_accel: the accelerator tools/vm/run picks when not told: kvm where it
+# works, else tcg.
+vm_accel()
+{
+	if kvm_usable /proc/cpuinfo /dev/kvm; then
+		echo kvm
+	else
+		echo tcg
+	fi
+}
+
+# A guest's vCPUs and memory unless tools/vm/run is told otherwise; what
+# tools/provenance reports of the guests of the stages.
+# shellcheck disable=SC2034
+VM_DEFAULT_SMP=2
+# shellcheck disable=SC2034
+VM_DEFAULT_MEM_MB=2048
+
 # The reports test cases cause on purpose (selftests/klog.expected, which
 # says how): "CASE|FUNCTION|each or once|ERE" lines.
 KLOG_EXPECTED=${GUP_KLOG_EXPECTED:-$VM_DIR/../../selftests/klog.expected}

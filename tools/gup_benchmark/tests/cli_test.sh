@@ -232,6 +232,77 @@ expect_status 2 "across takes no measurement options" \
 expect_status 2 "across and --from exclude each other" \
 	"$bin" --across "$across" --from "$data/base.json"
 
+# host-tcg.json and host-kvm.json: base.json as measured under TCG and,
+# four times faster, under KVM, on the same host, each with the provenance
+# tools/provenance gives vm-benchmark's runs.
+expect_status 0 "provenance: kept through a json round trip" \
+	"$bin" --from "$data/host-kvm.json" --json "$tmp/kvm.json"
+if grep -q '"accel": "kvm"' "$tmp/kvm.json" &&
+   grep -q '"host_cpu": "AMD EPYC"' "$tmp/kvm.json"; then
+	ktap_test_pass "provenance: the rewritten json has it"
+else
+	ktap_test_fail "provenance: the rewritten json has it"
+fi
+expect_status 1 "provenance: --compare refuses KVM against TCG" \
+	"$bin" --from "$data/host-kvm.json" --compare "$data/host-tcg.json"
+expect_output "provenance: says which fact differs" \
+	'^# accel: .*host-tcg\.json is "tcg", .*host-kvm\.json.s "kvm"$'
+expect_output "provenance: says how to compare anyway" \
+	'not measured alike .*--allow-different-hosts compares them anyway$'
+if grep -qE '^gup_fast .* (pin|unpin) ' "$tmp/out"; then
+	ktap_test_fail "provenance: a refused comparison prints no verdict"
+else
+	ktap_test_pass "provenance: a refused comparison prints no verdict"
+fi
+expect_status 0 "provenance: --allow-different-hosts compares them" \
+	"$bin" --from "$data/host-kvm.json" --compare "$data/host-tcg.json" \
+	--allow-different-hosts
+expect_output "provenance: and says so" \
+	'^# warning: compared anyway \(--allow-different-hosts\)'
+expect_output "provenance: the four times faster KVM run is faster" \
+	'^gup_fast 4k 64M npc=1 +pin .*-75\.0% .*faster$'
+sed 's/"host_cpu": "AMD EPYC"/"host_cpu": "Intel Xeon"/' \
+	"$data/host-tcg.json" >"$tmp/other-cpu.json"
+expect_status 1 "provenance: --compare refuses another host CPU" \
+	"$bin" --from "$tmp/other-cpu.json" --compare "$data/host-tcg.json"
+expect_output "provenance: names the CPUs" \
+	'^# host_cpu: .*"AMD EPYC", .*"Intel Xeon"$'
+expect_status 0 "provenance: the same host compares" \
+	"$bin" --from "$data/host-tcg.json" --compare "$data/host-tcg.json"
+expect_status 0 "provenance: a run without it compares, with a warning" \
+	"$bin" --from "$data/base.json" --compare "$data/host-tcg.json"
+expect_output "provenance: the warning" \
+	'^# warning: .*base\.json does not say its accel'
+for accel in tcg kvm; do
+	{
+		printf '{ "schema": "gup_benchmark-boots/1", "name": "%s", "boots": [\n' \
+			"$accel"
+		cat "$data/host-$accel.json"
+		printf ']}\n'
+	} >"$tmp/boots-$accel.json"
+done
+expect_status 1 "provenance: --across refuses KVM against TCG" \
+	"$bin" --across "$tmp/boots-tcg.json,$tmp/boots-kvm.json"
+expect_output "provenance: --across says which boot" \
+	'^# accel: .*boots-tcg\.json boot 1 is "tcg", .*boots-kvm\.json boot 1.s "kvm"$'
+expect_status 0 "provenance: --across --allow-different-hosts reports" \
+	"$bin" --across "$tmp/boots-tcg.json,$tmp/boots-kvm.json" \
+	--allow-different-hosts
+expect_output "provenance: the report says what built and measured each kernel" \
+	'^  - measured: kvm on AMD EPYC \(2 CPUs\), QEMU emulator version 7\.2\.22 .*, guest 2 vCPUs and 2048 MiB; gup_pin d5c3b6249659$'
+expect_output "provenance: and what built it" \
+	'^  - built: Debian linux-image-6\.1\.0-57-amd64 6\.1\.192-3, gcc-12 .*; \.config sha256 6acc8c8833c4, fragments none$'
+printf 'repo_commit=abc\nnot a fact\n' >"$tmp/bad.prov"
+expect_status 1 "provenance: a malformed --provenance file stops the run" \
+	"$bin" --api pup_fast --provenance "$tmp/bad.prov"
+expect_output "provenance: names its line" 'bad\.prov:2: not a KEY=VALUE line'
+expect_status 1 "provenance: a missing --provenance file stops the run" \
+	"$bin" --api pup_fast --provenance "$tmp/missing.prov"
+expect_status 2 "provenance: --from takes no --provenance" \
+	"$bin" --from "$data/base.json" --provenance "$tmp/bad.prov"
+expect_status 2 "provenance: --allow-different-hosts qualifies a comparison" \
+	"$bin" --from "$data/base.json" --allow-different-hosts
+
 expect_status 2 "npc 0 is refused" "$bin" --npc 0
 expect_status 2 "unknown api is refused" "$bin" --api nope
 expect_status 2 "upstream-only option in ns mode" "$bin" -c --reps 3
