@@ -15,6 +15,8 @@
 #   build-kernel  what a kernel build from source needs (tools/vm/build-kernel),
 #          and the mm patch series built on it (git, libcap-dev, and
 #          python3-ply and python3-git for checkpatch's spdxcheck.py)
+#   dev    shellcheck, which the scripts are kept clean with
+#          (shellcheck -x, from the top of the checkout)
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -123,6 +125,9 @@ deps_main()
 			# The mm patch series on that tree: git am, and
 			# what mm's own selftests link (libcap).
 			pkgs+=(git libcap-dev python3-ply python3-git)
+			;;
+		dev)
+			pkgs+=(shellcheck)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
