@@ -6,6 +6,10 @@
 #                  kernel of the matrix (./run_tests.sh --check)
 # make mutants     the module mutation check, every mutant on every kernel
 #                  of the matrix (./run_tests.sh --mutants)
+# make kernel-mutants
+#                  the kernel mutation check: each kernel mutant built into
+#                  mainline and judged by the suite
+#                  (tools/kernel-mutation-check)
 # make install     kselftest-style tree in INSTALL_PATH (default build/install)
 # make checkpatch  checkpatch --strict on the module and the selftests
 # make kselftest-target KSRC=<kernel tree>
@@ -157,6 +161,10 @@ check:
 mutants:
 	./run_tests.sh --mutants$(if $(filter command line environment,$(origin KDIR)), --kdir $(KDIR))
 
+# The programs in build/bin; the kernels are the check's own.
+kernel-mutants: selftests
+	tools/kernel-mutation-check
+
 install: all
 	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \
 	for prog in $$(cat $(BUILD)/bin/tests.list); do \
@@ -194,4 +202,4 @@ clean:
 		Module.symvers kbuild.log
 
 .PHONY: all module selftests benchmark upstream plant-warn repro check mutants \
-	install checkpatch kselftest-target patches clean
+	kernel-mutants install checkpatch kselftest-target patches clean

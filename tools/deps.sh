@@ -20,6 +20,8 @@
 #          python3-jsonschema, which checks with the project's copy of the
 #          schema where kcidb-io cannot be installed; xz-utils for the
 #          tests' recorded run
+#   dev    shellcheck, which the scripts are kept clean with
+#          (shellcheck -x, from the top of the checkout)
 #
 # No argument means "build vm". Sourcing the file only defines functions.
 
@@ -131,6 +133,9 @@ deps_main()
 			;;
 		kcidb)
 			pkgs+=(python3 python3-venv python3-jsonschema xz-utils)
+			;;
+		dev)
+			pkgs+=(shellcheck)
 			;;
 		vm)
 			pkgs+=(qemu-system-x86 busybox-static bash-static cpio
