@@ -10,6 +10,11 @@
  * as it found them. Either way the block layer takes exactly one pin per
  * page where direct I/O pins (kernel_expect()->dio_pins: FOLL_PIN since
  * v6.5), none where it takes plain references, and releases all of them.
+ *
+ * A buffer that starts inside a page of a large folio: the bio's segment
+ * covers one page more than its length in pages, and its completion must
+ * release a pin for each page it spans (38b43539d64b, v6.9, fixed a release
+ * that counted pages from the length).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +29,8 @@
 #include "gup_util.h"
 
 #define NR_PAGES	16
+#define UNALIGNED	512	/* one sector into the buffer's first page */
+#define UNALIGNED_PAGES	8	/* the read's length, spanning one more */
 
 struct dio_file {
 	char path[PATH_MAX];
@@ -252,6 +259,56 @@ TEST_F(dio, write_from_shared_file)
 	ASSERT_EQ(0, read_disk(self->data.path, 0, back, self->len));
 	ASSERT_EQ(0, memcmp(back, self->pattern, self->len));
 	free(back);
+}
+
+/*
+ * An O_DIRECT read of UNALIGNED_PAGES pages into a PMD-mapped anonymous
+ * THP, UNALIGNED bytes into its first page: one pin per page the buffer
+ * spans where direct I/O pins, every one released, the folio's counts as
+ * before, the data in place and the bytes before it untouched.
+ */
+TEST_F(dio, read_unaligned_into_thp)
+{
+	size_t len = UNALIGNED_PAGES * page_size, span = UNALIGNED_PAGES + 1;
+	struct gup_page_state before, after;
+	long long acq0, rel0, pins;
+	struct mem m;
+	char why[256];
+	int fd, i, ret;
+
+	SETUP_SKIPPED(return);
+	ret = mem_setup(&m, MEM_ANON_THP, NR_PAGES, why, sizeof(why));
+	if (ret == KSFT_SKIP) {
+		mem_teardown(&m);
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", why);
+		SKIP(return, "%s", why);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	memset(m.addr, 0x2d, UNALIGNED);
+	ASSERT_EQ(0, gup_state_addr(self->gup_fd, m.addr, &before, 1));
+	ASSERT_LT(0, before.order);
+
+	fd = open_direct(self->data.path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	acq0 = vmstat("nr_foll_pin_acquired");
+	rel0 = vmstat("nr_foll_pin_released");
+	ASSERT_EQ((ssize_t)len, pread(fd, m.addr + UNALIGNED, len, 0))
+		TH_LOG("O_DIRECT read into a buffer %d bytes into a page: %s",
+		       UNALIGNED, strerror(errno));
+	pins = pins_settled(acq0, rel0, NULL);
+	close(fd);
+	ASSERT_EQ((long long)span * kernel_expect()->dio_pins, pins)
+		TH_LOG("%zu pages spanned: %lld pins (-1: not all released)",
+		       span, pins);
+	ASSERT_EQ(0, gup_state_addr(self->gup_fd, m.addr, &after, 1));
+	ASSERT_TRUE(page_counts_equal(&before, &after))
+		TH_LOG("the THP after the read: %s",
+		       page_counts_str(&after, why, sizeof(why)));
+	ASSERT_EQ(0, memcmp(m.addr + UNALIGNED, self->pattern, len));
+	for (i = 0; i < UNALIGNED && m.addr[i] == 0x2d; i++)
+		;
+	ASSERT_EQ(UNALIGNED, i) TH_LOG("byte %d before the buffer changed", i);
+	mem_teardown(&m);
 }
 
 TEST_HARNESS_MAIN

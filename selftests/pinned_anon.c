@@ -13,6 +13,8 @@
  * Soft-dirty: clear_refs write-protects a pinned page; the process's next
  * write reuses it rather than copy it away from the device.
  * Split: a pinned large folio is not split, and once unpinned it is.
+ * Collapse: MADV_COLLAPSE refuses a range with pinned small pages, which
+ * stay mapped where the device writes; once unpinned, the range collapses.
  *
  * Each case checks that the kernel did what the case is about to the
  * pages nothing holds (swapped, merged, split), so that a case cannot pass
@@ -36,6 +38,9 @@
 #define NR_HELD		3	/* pages held by a case, from the first */
 #define KSM_DIR		"/sys/kernel/mm/ksm"
 #define SPLIT_FILE	"/sys/kernel/debug/split_huge_pages"
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
 
 /* pagemap's bits 63, 62 and 55 */
 #define PM_PRESENT	0x8000000000000000ULL
@@ -722,6 +727,87 @@ TEST_F(split, pinned_not_split)
 	return;
 out:
 	gup_unpin(self->fd, id, GUP_UNPIN_PLAIN);
+}
+
+/*
+ * MADV_COLLAPSE of a PMD-aligned range of small anonymous pages with
+ * NR_HELD of them pinned: khugepaged's isolation sees that a pinned page
+ * has more references than its mappings account for and gives up with
+ * EAGAIN. The pinned pages stay mapped and the device's writes reach the
+ * process. Unpinned, the same range collapses into one PMD-sized folio:
+ * the refusal was the pins' doing.
+ */
+TEST(collapse_refuses_pinned)
+{
+	struct gup_page_state before[NR_HELD], held[NR_HELD], after;
+	char buf[64], why[128];
+	struct mem m = { .fd = -1 };
+	size_t size = pmd_size(), i;
+	__u32 id;
+	int fd, ret;
+
+	fd = gup_open();
+	if (fd < 0)
+		SKIP(return, "%s", gup_open_skip(fd));
+	if (!size) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("no THP");
+		SKIP(goto out, "no transparent huge pages (hpage_pmd_size)");
+	}
+	m.map_size = 2 * size;
+	m.map = mmap(NULL, m.map_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m.map);
+	m.addr = (char *)(((uintptr_t)m.map + size - 1) & ~(size - 1));
+	m.size = size;
+	m.nr_pages = size / page_size;
+	/* Small pages: no THP at the fault, then allowed again to collapse. */
+	ASSERT_EQ(0, madvise(m.addr, size, MADV_NOHUGEPAGE));
+	for (i = 0; i < m.nr_pages; i++)
+		m.addr[i * page_size] = (char)(i + 1);
+	ASSERT_EQ(0, madvise(m.addr, size, MADV_HUGEPAGE));
+	ASSERT_EQ(0, gup_state_addr(fd, m.addr, before, NR_HELD));
+	ASSERT_EQ(0, before[0].order);
+
+	ASSERT_EQ(0, gup_pin(fd, m.addr, NR_HELD * page_size,
+			     GUP_API_PUP_FAST, GUP_PIN_WRITE, &id, NULL));
+	ret = madvise(m.addr, size, MADV_COLLAPSE);
+	if (ret && errno == EINVAL) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("no MADV_COLLAPSE");
+		SKIP(goto unpin, "no MADV_COLLAPSE (6.1+, CONFIG_TRANSPARENT_HUGEPAGE)");
+	}
+	ASSERT_EQ(-1, ret) TH_LOG("a range with pinned pages collapsed");
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, gup_state(fd, id, 0, held, NR_HELD));
+	for (i = 0; i < NR_HELD; i++) {
+		ASSERT_EQ(before[i].pfn, held[i].pfn);
+		ASSERT_EQ(before[i].pfn, pagemap_pfn(m.addr + i * page_size))
+			TH_LOG("page %zu: the pinned page is no longer mapped", i);
+		ASSERT_EQ(0, held[i].order);
+		ASSERT_EQ(before[i].refcount + GUP_BIAS, held[i].refcount)
+			TH_LOG("page %zu: %s", i,
+			       page_counts_str(&held[i], why, sizeof(why)));
+	}
+	memset(buf, 0x3c, sizeof(buf));
+	ASSERT_EQ(0, gup_dma(fd, id, GUP_DMA_TO_PAGES, page_size, buf,
+			     sizeof(buf)));
+	ASSERT_EQ(0, memcmp(m.addr + page_size, buf, sizeof(buf)))
+		TH_LOG("the device's write did not reach the process");
+	ASSERT_EQ(0, gup_unpin(fd, id, GUP_UNPIN_DIRTY_LOCK));
+
+	ret = madvise(m.addr, size, MADV_COLLAPSE);
+	ASSERT_EQ(0, ret) TH_LOG("MADV_COLLAPSE unpinned: %s", strerror(errno));
+	ASSERT_EQ(0, gup_state_addr(fd, m.addr, &after, 1));
+	ASSERT_EQ(pmd_size() / page_size, 1UL << after.order);
+	ASSERT_EQ(0, memcmp(m.addr + page_size, buf, sizeof(buf)));
+	for (i = 2; i < m.nr_pages && m.addr[i * page_size] == (char)(i + 1); i++)
+		;
+	ASSERT_EQ(m.nr_pages, i) TH_LOG("page %zu lost its content", i);
+	goto out;
+unpin:
+	gup_unpin(fd, id, GUP_UNPIN_PLAIN);
+out:
+	mem_teardown(&m);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

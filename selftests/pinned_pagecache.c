@@ -1030,11 +1030,26 @@ static void run_case(struct __test_metadata *_metadata, int gup_fd,
 		ASSERT_FALSE(before[i].dirty);
 	}
 
-	/* 2. Held for write; the write fault dirtied it; writeback cleans it. */
+	/*
+	 * 2. Held for write; the write fault dirtied it; writeback cleans it.
+	 * On 7.3 a page was now and then dirty after the first fsync(), seen
+	 * only after a case that left a folio without buffers (an XFAIL or a
+	 * kernel mutant): the start of the case, not what it tests, so
+	 * writeback is asked again, up to three times.
+	 */
 	hold(_metadata, gup_fd, m, h, before);
-	ASSERT_EQ(0, fsync(m->fd));
+	for (j = 0; j < 3; j++) {
+		ASSERT_EQ(0, fsync(m->fd));
+		for (i = 0; i < NR_PAGES; i++) {
+			held_state(_metadata, gup_fd, m, h, i, &w[i]);
+			if (w[i].dirty)
+				break;
+		}
+		if (i == NR_PAGES)
+			break;
+		gup_report("page %zu dirty after fsync() %zu\n", i, j + 1);
+	}
 	for (i = 0; i < NR_PAGES; i++) {
-		held_state(_metadata, gup_fd, m, h, i, &w[i]);
 		ASSERT_FALSE(w[i].dirty);
 		ASSERT_TRUE(w[i].buffers);
 		ASSERT_EQ(before[i].pfn, w[i].pfn);
@@ -1426,6 +1441,57 @@ TEST_F(dio_inflight, mbind)
 		SKIP(return, "needs two NUMA nodes");
 	run_case(_metadata, self->fd, self->kmsg, &self->mem, &self->holder,
 		 ACT_MBIND);
+}
+
+/*
+ * The move_ext cases' control: pages nobody holds. EXT4_IOC_MOVE_EXT
+ * copies the file's data into the donor's blocks by dirtying the file's
+ * pages over them; once written back, the disk has the file's bytes, not
+ * the donor's. (Where a pin holds the pages, the dirty unpin would write
+ * them anyway.)
+ */
+TEST(move_ext_unheld)
+{
+	struct move_extent me = { .len = NR_PAGES };
+	unsigned char *buf;
+	char why[256];
+	struct mem m;
+	int ret, donor;
+	size_t i;
+
+	ret = mem_setup(&m, MEM_FILE_SHARED, NR_PAGES, why, sizeof(why));
+	if (ret == KSFT_SKIP) {
+		mem_teardown(&m);
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", why);
+		SKIP(return, "%s", why);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	buf = malloc(m.size);
+	ASSERT_NE(NULL, buf);
+	memset(buf, OLD, m.size);
+	ASSERT_EQ((ssize_t)m.size, pwrite(m.fd, buf, m.size, 0));
+	ASSERT_EQ(0, fsync(m.fd));
+	donor = donor_file(&m, OWNER, false);
+	ASSERT_LE(0, donor);
+	me.donor_fd = donor;
+	ret = ioctl(m.fd, EXT4_IOC_MOVE_EXT, &me);
+	if (ret && errno == ENOTTY) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("the test file system is ext4");
+		SKIP(goto out, "EXT4_IOC_MOVE_EXT: the test file system is not ext4");
+	}
+	ASSERT_EQ(0, ret) TH_LOG("EXT4_IOC_MOVE_EXT: %s", strerror(errno));
+	ASSERT_EQ(me.len, me.moved_len);
+	ASSERT_EQ(0, fsync(m.fd));
+	ASSERT_EQ(0, read_disk(m.path, 0, buf, m.size));
+	for (i = 0; i < m.size && buf[i] == OLD; i++)
+		;
+	ASSERT_EQ(m.size, i)
+		TH_LOG("byte %zu on disk is %#x: the moved data was not written to the new blocks",
+		       i, buf[i]);
+out:
+	close(donor);
+	free(buf);
+	mem_teardown(&m);
 }
 
 TEST_HARNESS_MAIN
