@@ -1305,6 +1305,54 @@ FIXTURE(dio_inflight)
 	struct holder holder;
 };
 
+/*
+ * Where the read comes from: the RAM disk itself (block/fops.c, which
+ * dirties the pages when the read completes), or a file on the test file
+ * system, its disk throttled instead (iomap, which dirties them before the
+ * read and again after it where writeback cleaned them meanwhile).
+ */
+FIXTURE_VARIANT(dio_inflight)
+{
+	bool file;
+	const char *pin_name, *get_name;
+};
+
+FIXTURE_VARIANT_ADD(dio_inflight, brd)
+{
+	.pin_name = "dio_inflight.pin", .get_name = "dio_inflight.get",
+};
+
+FIXTURE_VARIANT_ADD(dio_inflight, file)
+{
+	.file = true,
+	.pin_name = "dio_inflight.file.pin",
+	.get_name = "dio_inflight.file.get",
+};
+
+/* The source file of a read from the test file system, holding NEW. */
+static int dio_source_file(struct __test_metadata *_metadata, size_t size)
+{
+	const char *dir = getenv("GUP_TEST_FS_DIR");
+	char path[PATH_MAX];
+	void *buf;
+	int fd;
+
+	ASSERT_NE(NULL, dir) TH_LOG("GUP_TEST_FS_DIR is not set");
+	snprintf(path, sizeof(path), "%s/gup_dio_source.XXXXXX", dir);
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, posix_memalign(&buf, page_size, size));
+	memset(buf, NEW, size);
+	ASSERT_EQ((ssize_t)size, pwrite(fd, buf, size, 0));
+	free(buf);
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	fd = open(path, O_RDONLY | O_DIRECT);
+	unlink(path);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	return fd;
+}
+
 FIXTURE_SETUP(dio_inflight)
 {
 	static const char *const controllers[] = { "memory", "io", NULL };
@@ -1324,14 +1372,24 @@ FIXTURE_SETUP(dio_inflight)
 		ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", skip);
 		SETUP_SKIP(return, "%s", skip);
 	}
-	self->holder.dev = open(RAM_DISK, O_RDWR | O_DIRECT);
-	if (self->holder.dev < 0) {
-		ASSERT_FALSE(in_suite_guest())
-			TH_LOG("%s: %s", RAM_DISK, strerror(errno));
-		SETUP_SKIP(return, "no %s: needs brd (CONFIG_BLK_DEV_RAM)",
-			   RAM_DISK);
+	if (variant->file) {
+		if (!getenv("GUP_TEST_FS_DIR")) {
+			ASSERT_FALSE(in_suite_guest()) TH_LOG("GUP_TEST_FS_DIR is not set");
+			SETUP_SKIP(return, "GUP_TEST_FS_DIR is not set: no test filesystem");
+		}
+		self->holder.dev = dio_source_file(_metadata, NR_PAGES * page_size);
+		ASSERT_EQ(0, fstat(self->holder.dev, &st));
+		st.st_rdev = st.st_dev;
+	} else {
+		self->holder.dev = open(RAM_DISK, O_RDWR | O_DIRECT);
+		if (self->holder.dev < 0) {
+			ASSERT_FALSE(in_suite_guest())
+				TH_LOG("%s: %s", RAM_DISK, strerror(errno));
+			SETUP_SKIP(return, "no %s: needs brd (CONFIG_BLK_DEV_RAM)",
+				   RAM_DISK);
+		}
+		ASSERT_EQ(0, fstat(self->holder.dev, &st));
 	}
-	ASSERT_EQ(0, fstat(self->holder.dev, &st));
 	snprintf(self->holder.throttle, sizeof(self->holder.throttle),
 		 "%u:%u", major(st.st_rdev), minor(st.st_rdev));
 	snprintf(val, sizeof(val), "%s rbps=max", self->holder.throttle);
@@ -1345,13 +1403,15 @@ FIXTURE_SETUP(dio_inflight)
 	pins = kernel_expect()->dio_pins;
 	ASSERT_LE(0, pins) TH_LOG("direct I/O pins could not be probed");
 	self->holder.api = pins ? GUP_API_PUP : GUP_API_GUP;
-	self->holder.name = pins ? "dio_inflight.pin" : "dio_inflight.get";
+	self->holder.name = pins ? variant->pin_name : variant->get_name;
 	/* What the device has for the read. */
-	ASSERT_EQ(0, posix_memalign(&buf, page_size, self->mem.size));
-	memset(buf, NEW, self->mem.size);
-	ASSERT_EQ((ssize_t)self->mem.size,
-		  pwrite(self->holder.dev, buf, self->mem.size, 0));
-	free(buf);
+	if (!variant->file) {
+		ASSERT_EQ(0, posix_memalign(&buf, page_size, self->mem.size));
+		memset(buf, NEW, self->mem.size);
+		ASSERT_EQ((ssize_t)self->mem.size,
+			  pwrite(self->holder.dev, buf, self->mem.size, 0));
+		free(buf);
+	}
 	self->kmsg = case_log(_metadata, &self->mem);
 }
 
