@@ -40,7 +40,8 @@ usage: ./run_tests.sh [OPTION]...
                        own tests, checkpatch, then on --matrix (or on --kdir)
                        the suite of each kernel, the mm series on mainline,
                        the mutation check (in full on the first kernel, two
-                       mutants on the others), a short cross-kernel run
+                       mutants on the others; on mainline-debug two kernel
+                       mutants instead), a short cross-kernel run
   --mutants            only the mutation check, in full, on --matrix (or on
                        the kernels given) (= make mutants)
   --mainline X.Y       build linux-source-X.Y for the mainline targets
@@ -190,6 +191,16 @@ run_target()
 	if [[ $name == mainline* ]]; then
 		"$do" "$name.series" "$CHECK_DIR/series" --timeout "$timeout" \
 			"$name"
+	fi
+	# Proof that the suite fails a wrong kernel, on the kernel the
+	# kernel mutants are made of (its sample; make kernel-mutants: all),
+	# in place of the module mutants' sample, which the first kernel ran
+	# in full and the ones before this one sampled already.
+	if [[ $name == "$KERNEL_MUTANTS_TARGET" && $name != "${targets[0]}" &&
+	      -z $kdir ]]; then
+		"$do" "$name.kernel-mutation" "$REPO_DIR/tools/kernel-mutation-check" \
+			--sample
+		return
 	fi
 	# Proof, on this kernel, that the suite fails a wrong module.
 	[[ $name == "${targets[0]}" ]] || mutation+=(--sample)

@@ -31,6 +31,11 @@ KSFT_TARGET=gup_pin
 # 48 s on 6.12 and more under KASAN.
 # shellcheck disable=SC2034
 SMOKE_ARGS="-t fork_pin"
+# The target the kernel mutants (tools/kernel-mutations/) are made of:
+# the newest mainline source, built with the checkers, whose reports kill
+# a mutant too. run_tests.sh --check runs their sample on it.
+# shellcheck disable=SC2034
+KERNEL_MUTANTS_TARGET=mainline-debug
 
 # provenance_msgs [tools/provenance option]...: what produced the stage's
 # results, as diagnostic lines of its header ("# provenance: KEY=VALUE"),
