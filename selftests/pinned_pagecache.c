@@ -52,6 +52,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -1360,7 +1361,7 @@ FIXTURE_SETUP(dio_inflight)
 	struct stat st;
 	char val[64];
 	void *buf;
-	int pins;
+	int pins, err;
 
 	self->kmsg = -1;
 	self->fd = -1;
@@ -1393,9 +1394,12 @@ FIXTURE_SETUP(dio_inflight)
 	snprintf(self->holder.throttle, sizeof(self->holder.throttle),
 		 "%u:%u", major(st.st_rdev), minor(st.st_rdev));
 	snprintf(val, sizeof(val), "%s rbps=max", self->holder.throttle);
-	if (cgroup_write("io.max", val)) {
-		ASSERT_FALSE(in_suite_guest()) TH_LOG("io.max: %s", strerror(errno));
-		SETUP_SKIP(return, "no io.max: needs CONFIG_BLK_DEV_THROTTLING");
+	err = cgroup_write("io.max", val);
+	if (err) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("io.max: %s", strerror(-err));
+		SETUP_SKIP(return,
+			   "io.max \"%s\": %s: needs CONFIG_BLK_DEV_THROTTLING and a whole disk",
+			   val, strerror(-err));
 	}
 	/* The file is made in the cgroup: memcg_reclaim reclaims it there. */
 	SETUP_DEVICE_AND_MEM(return, self->fd, &self->mem, MEM_FILE_SHARED,
@@ -1552,6 +1556,172 @@ out:
 	close(donor);
 	free(buf);
 	mem_teardown(&m);
+}
+
+/*
+ * A read-only FOLL_LONGTERM pin of a MAP_PRIVATE file range that one
+ * PMD-sized page-cache folio backs, mapped by a PMD. Where the kernel
+ * unshares such a pin (gup_must_unshare(): a file page in a COW mapping),
+ * the pinned page must be an anonymous copy, as it is where PTEs map the
+ * same folio; where it does not (6.1), the file's page. 6.12 and 7.3
+ * instead fault forever: the unshare fault splits the file PMD, which
+ * unmaps it, and goes on as a read fault that maps the folio by a PMD
+ * again (docs/kernel-bugs/file-pmd-unshare-livelock.md). The pin runs in
+ * a child, killed after FILE_PMD_LIMIT_MS.
+ */
+#define FILE_PMD_UNSHARE_BUG \
+	"mm: a read-only long-term pin of a PMD-mapped file folio in a private mapping faults forever (docs/kernel-bugs/file-pmd-unshare-livelock.md)"
+#define FILE_PMD_LIMIT_MS	5000
+
+enum pin_outcome { PIN_ANON, PIN_FILE, PIN_NOT_PMD, PIN_FAILED };
+
+/*
+ * In a child: path mapped MAP_PRIVATE at a PMD boundary, by a PMD or, with
+ * nohuge, by PTEs; its first page read, then pinned read-only, long-term.
+ * What the pin returned, or -1 if it did not within FILE_PMD_LIMIT_MS.
+ */
+static int ro_longterm_pin_in_child(const char *path, bool nohuge)
+{
+	size_t pmd = pmd_size();
+	int status, i, out = PIN_FAILED;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return PIN_FAILED;
+	if (!pid) {
+		struct gup_page_state ps;
+		int fd = open(path, O_RDONLY), dev = gup_open();
+		char *resv, *p;
+		__u32 id;
+
+		resv = mmap(NULL, 2 * pmd, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (fd < 0 || dev < 0 || resv == MAP_FAILED)
+			_exit(PIN_FAILED);
+		p = (char *)(((uintptr_t)resv + pmd - 1) & ~(pmd - 1));
+		p = mmap(p, pmd, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+		if (p == MAP_FAILED ||
+		    madvise(p, pmd, nohuge ? MADV_NOHUGEPAGE : MADV_HUGEPAGE))
+			_exit(PIN_FAILED);
+		touch_read(p);
+		if (!nohuge && smaps_kb(p, "FilePmdMapped") <= 0 &&
+		    smaps_kb(p, "ShmemPmdMapped") <= 0)
+			_exit(PIN_NOT_PMD);
+		if (gup_pin(dev, p, page_size, GUP_API_PUP, GUP_PIN_LONGTERM,
+			    &id, NULL) ||
+		    gup_state(dev, id, 0, &ps, 1))
+			_exit(PIN_FAILED);
+		_exit(ps.flags & GUP_PS_ANON ? PIN_ANON : PIN_FILE);
+	}
+	for (i = 0; i < FILE_PMD_LIMIT_MS / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			if (WIFEXITED(status))
+				out = WEXITSTATUS(status);
+			return out;
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+FIXTURE(file_pmd)
+{
+	struct mem mem;
+	char path[PATH_MAX];
+};
+
+FIXTURE_VARIANT(file_pmd)
+{
+	bool tmpfs;	/* tmpfs huge=always, else the test file system */
+};
+
+FIXTURE_VARIANT_ADD(file_pmd, tmpfs_huge) { .tmpfs = true };
+FIXTURE_VARIANT_ADD(file_pmd, test_fs) { .tmpfs = false };
+
+FIXTURE_SETUP(file_pmd)
+{
+	const char *dir = getenv("GUP_TEST_FS_DIR");
+	char why[256], *buf;
+	int ret, fd;
+
+	self->mem.fd = -1;
+	self->path[0] = '\0';
+	if (!pmd_size()) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("no THP");
+		SETUP_SKIP(return, "no transparent huge pages (hpage_pmd_size)");
+	}
+	if (variant->tmpfs) {
+		ret = mem_setup(&self->mem, MEM_TMPFS_HUGE, 0, why,
+				sizeof(why));
+		if (ret == KSFT_SKIP) {
+			ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", why);
+			SETUP_SKIP(return, "%s", why);
+		}
+		ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+		snprintf(self->path, sizeof(self->path), "%s", self->mem.path);
+		return;
+	}
+	if (!dir) {
+		ASSERT_FALSE(in_suite_guest()) TH_LOG("GUP_TEST_FS_DIR is not set");
+		SETUP_SKIP(return, "GUP_TEST_FS_DIR is not set: no test filesystem");
+	}
+	snprintf(self->path, sizeof(self->path), "%s/gup_file_pmd.XXXXXX", dir);
+	fd = mkstemp(self->path);
+	ASSERT_LE(0, fd);
+	buf = malloc(pmd_size());
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0x4e, pmd_size());
+	ASSERT_EQ((ssize_t)pmd_size(), pwrite(fd, buf, pmd_size(), 0));
+	free(buf);
+	/* Read back by the mapping: readahead in the largest folios. */
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, posix_fadvise(fd, 0, pmd_size(), POSIX_FADV_DONTNEED));
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(file_pmd)
+{
+	if (!variant->tmpfs && self->path[0])
+		unlink(self->path);
+	mem_teardown(&self->mem);
+}
+
+TEST_F(file_pmd, ro_longterm_pin)
+{
+	int ptes, pmd;
+
+	SETUP_SKIPPED(return);
+	/* First: the read that fills the page cache maps the folio by a PMD. */
+	pmd = ro_longterm_pin_in_child(self->path, false);
+	if (pmd == PIN_NOT_PMD) {
+		ASSERT_FALSE(variant->tmpfs && in_suite_guest())
+			TH_LOG("tmpfs huge=always mapped by no PMD");
+		SKIP(return,
+		     "the test file system's page cache gave no PMD-mapped folio (no large folios: ext4 before 6.16)");
+	}
+	/* What the kernel pins where PTEs map the same folio: the expectation. */
+	ptes = ro_longterm_pin_in_child(self->path, true);
+	ASSERT_TRUE(ptes == PIN_ANON || ptes == PIN_FILE)
+		TH_LOG("the pin of the PTE-mapped file: %d", ptes);
+	gup_report("read-only long-term pin, PTE-mapped: %s page; PMD-mapped: %s\n",
+		   ptes == PIN_ANON ? "an anonymous" : "the file's",
+		   pmd < 0 ? "no return in 5 s" :
+		   pmd == PIN_ANON ? "an anonymous page" :
+		   pmd == PIN_FILE ? "the file's page" : "failed");
+	if (pmd < 0 && ptes == PIN_ANON) {
+		known_bug_seen(_metadata, FILE_PMD_UNSHARE_BUG);
+		return;
+	}
+	ASSERT_LE(0, pmd)
+		TH_LOG("the pin did not return, on a kernel that does not unshare file pages");
+	ASSERT_EQ(ptes, pmd)
+		TH_LOG("the PMD-mapped folio pinned unlike the PTE-mapped one");
+	ASSERT_NE(PIN_ANON, pmd)
+		TH_LOG("the pin returned an anonymous copy: the bug is gone: %s",
+		       FILE_PMD_UNSHARE_BUG);
 }
 
 TEST_HARNESS_MAIN
