@@ -122,6 +122,11 @@ $(BUILD)/ksrc/.stamp: $(KSRC_TAR)
 		$(addprefix $(basename $(basename $(notdir $<)))/,$(KSRC_FILES))
 	@touch $@
 
+# Where linux-source-6.12 cannot be installed (a bookworm whose sources
+# lack bookworm-security), the harness comes from the tree that
+# tools/vm/fetch-source keeps in the cache, fetched with its own apt
+# configuration.
+ifneq ($(wildcard $(KSFT_TAR)),)
 $(BUILD)/ksft/.stamp: $(KSFT_TAR)
 	@echo "  EXTRACT $(KSFT_TAR) -> build/ksft"
 	@rm -rf $(@D) && mkdir -p $(@D)
@@ -130,8 +135,18 @@ $(BUILD)/ksft/.stamp: $(KSFT_TAR)
 		$(addprefix $(basename $(basename $(notdir $<)))/tools/testing/selftests/, \
 			    kselftest.h kselftest_harness.h)
 	@touch $@
+else
+$(BUILD)/ksft/.stamp:
+	@src=$$(tools/vm/fetch-source --debian 6.12) && \
+	echo "  COPY    $$src/tools/testing/selftests/kselftest*.h -> build/ksft" && \
+	rm -rf $(@D) && mkdir -p $(@D)/tools/testing/selftests && \
+	cp $$src/tools/testing/selftests/kselftest.h \
+	   $$src/tools/testing/selftests/kselftest_harness.h \
+	   $(@D)/tools/testing/selftests/
+	@touch $@
+endif
 
-$(KSRC_TAR) $(KSFT_TAR):
+$(KSRC_TAR):
 	@echo "$@: missing: tools/deps.sh build installs it, or set KSRC" >&2
 	@exit 1
 

@@ -42,6 +42,26 @@ apt_update_once()
 	export GUP_APT_UPDATED=1
 }
 
+# pkg_if_available PACKAGE: print PACKAGE if it is installed or the host's
+# apt sources have it (after refreshing the lists once).
+pkg_if_available()
+{
+	local cand
+
+	if [[ -z $(pkgs_missing "$1") ]]; then
+		echo "$1"
+		return
+	fi
+	cand=$(apt-cache policy "$1" 2>/dev/null |
+	       awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }')
+	if [[ -z $cand ]]; then
+		apt_update_once
+		cand=$(apt-cache policy "$1" 2>/dev/null |
+		       awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }')
+	fi
+	[[ -z $cand ]] || echo "$1"
+}
+
 # pkgs_missing PACKAGE...: print those not installed, in one dpkg-query.
 pkgs_missing()
 {
@@ -114,7 +134,7 @@ deps_install()
 
 deps_main()
 {
-	local pkgs=() arg
+	local pkgs=() arg pkg
 
 	[[ $# -gt 0 ]] || set -- build vm
 	for arg in "$@"; do
@@ -122,7 +142,14 @@ deps_main()
 		build)
 			pkgs+=(make gcc libc6-dev perl xz-utils rsync patch
 			       libjson-c-dev libnuma-dev liburing-dev)
-			[[ -n ${KSRC:-} ]] || pkgs+=(linux-source-6.1 linux-source-6.12)
+			# The selftest headers (6.1's) and the harness (6.12's);
+			# where the host's sources lack bookworm-security, the
+			# Makefile has tools/vm/fetch-source fetch 6.12's.
+			if [[ -z ${KSRC:-} ]]; then
+				pkgs+=(linux-source-6.1)
+				pkg=$(pkg_if_available linux-source-6.12)
+				[[ -z $pkg ]] || pkgs+=("$pkg")
+			fi
 			;;
 		build-kernel)
 			pkgs+=(make gcc libc6-dev flex bison bc libelf-dev
