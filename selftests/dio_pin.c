@@ -274,16 +274,10 @@ TEST_F(dio, read_unaligned_into_thp)
 	long long acq0, rel0, pins;
 	struct mem m;
 	char why[256];
-	int fd, i, ret;
+	int fd, i;
 
 	SETUP_SKIPPED(return);
-	ret = mem_setup(&m, MEM_ANON_THP, NR_PAGES, why, sizeof(why));
-	if (ret == KSFT_SKIP) {
-		mem_teardown(&m);
-		ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", why);
-		SKIP(return, "%s", why);
-	}
-	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	MEM_SETUP_OR_SKIP(return, &m, MEM_ANON_THP, NR_PAGES);
 	memset(m.addr, 0x2d, UNALIGNED);
 	ASSERT_EQ(0, gup_state_addr(self->gup_fd, m.addr, &before, 1));
 	ASSERT_LT(0, before.order);

@@ -299,6 +299,23 @@ int read_disk(const char *path, __u64 offset, void *buf, size_t len);
 } while (0)
 
 /*
+ * The same for a case's own memory, in a TEST body: maps m, or releases it
+ * and skips the case (statement: return) where the kind is missing
+ * outside the suite's guest; fails where the set-up fails.
+ */
+#define MEM_SETUP_OR_SKIP(statement, m, kind, nr_pages) do {		\
+	struct mem *m_ = (m);						\
+	char why_[256] = "";						\
+	int ret_ = mem_setup(m_, kind, nr_pages, why_, sizeof(why_));	\
+									\
+	if (ret_ == KSFT_SKIP) {					\
+		mem_teardown(m_);					\
+		SKIP(statement, "%s", why_);				\
+	}								\
+	ASSERT_EQ(0, ret_) TH_LOG("memory setup: %s", why_);		\
+} while (0)
+
+/*
  * What the running kernel does, computed once: probed where the kernel can
  * be asked, from its version only where it cannot.
  */

@@ -1518,18 +1518,11 @@ TEST(move_ext_unheld)
 {
 	struct move_extent me = { .len = NR_PAGES };
 	unsigned char *buf;
-	char why[256];
 	struct mem m;
 	int ret, donor;
 	size_t i;
 
-	ret = mem_setup(&m, MEM_FILE_SHARED, NR_PAGES, why, sizeof(why));
-	if (ret == KSFT_SKIP) {
-		mem_teardown(&m);
-		ASSERT_FALSE(in_suite_guest()) TH_LOG("%s", why);
-		SKIP(return, "%s", why);
-	}
-	ASSERT_EQ(0, ret) TH_LOG("memory setup: %s", why);
+	MEM_SETUP_OR_SKIP(return, &m, MEM_FILE_SHARED, NR_PAGES);
 	buf = malloc(m.size);
 	ASSERT_NE(NULL, buf);
 	memset(buf, OLD, m.size);
