@@ -48,6 +48,7 @@ FIXTURE_VARIANT_ADD(dirty, anon_thp) { .kind = MEM_ANON_THP };
 /* The smallest multi-size THP: several folios in the range. */
 FIXTURE_VARIANT_ADD(dirty, anon_mthp0) { .kind = MEM_ANON_MTHP };
 FIXTURE_VARIANT_ADD(dirty, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
+FIXTURE_VARIANT_ADD(dirty, tmpfs_within_size) { .kind = MEM_TMPFS_WITHIN_SIZE };
 /* A PMD-sized page-cache folio: one dirty flag for all its pages. */
 FIXTURE_VARIANT_ADD(dirty, xfs_shared) { .kind = MEM_XFS_SHARED };
 

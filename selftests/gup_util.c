@@ -501,10 +501,12 @@ long long smaps_kb(const void *addr, const char *field)
 
 /*
  * Maps size bytes of fd (or anonymous memory: fd -1) at an address aligned
- * to align, inside a reservation that mem_teardown() unmaps.
+ * to align, inside a reservation that mem_teardown() unmaps. advice
+ * (MADV_HUGEPAGE, MADV_NOHUGEPAGE or 0) is given while the mapping is still
+ * PROT_NONE: no fault, a GUP's included, can map a page before it holds.
  */
 static int map_aligned(struct mem *m, size_t size, size_t align, int flags,
-		       int fd, char *why, size_t why_len)
+		       int fd, int advice, char *why, size_t why_len)
 {
 	char *p = m->at;
 
@@ -524,7 +526,7 @@ static int map_aligned(struct mem *m, size_t size, size_t align, int flags,
 		}
 		p = align_up(m->map, align);
 	}
-	p = mmap(p, size, PROT_READ | PROT_WRITE,
+	p = mmap(p, size, PROT_NONE,
 		 flags | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, why_len, "mmap: %s", strerror(errno));
@@ -533,6 +535,15 @@ static int map_aligned(struct mem *m, size_t size, size_t align, int flags,
 	m->addr = p;
 	m->size = size;
 	m->nr_pages = size / page_size;
+	/* Without THP in the kernel there is nothing for NOHUGEPAGE to stop. */
+	if (advice && madvise(p, size, advice) && advice == MADV_HUGEPAGE) {
+		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
+		return setup_missing();
+	}
+	if (mprotect(p, size, PROT_READ | PROT_WRITE)) {
+		snprintf(why, why_len, "mprotect: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -553,26 +564,18 @@ static void fault_in(struct mem *m, bool write)
 static int map_thp_able(struct mem *m, size_t size, int flags, int fd,
 			char *why, size_t why_len)
 {
-	int ret = map_aligned(m, size, pmd_size(), flags, fd, why, why_len);
-
-	if (ret)
-		return ret;
-	if (madvise(m->addr, m->size, MADV_HUGEPAGE)) {
-		snprintf(why, why_len, "MADV_HUGEPAGE: %s", strerror(errno));
-		return setup_missing();
-	}
-	return 0;
+	return map_aligned(m, size, pmd_size(), flags, fd, MADV_HUGEPAGE, why,
+			   why_len);
 }
 
 static int setup_anon(struct mem *m, size_t nr_pages, char *why,
 		      size_t why_len)
 {
 	int ret = map_aligned(m, nr_pages * page_size, page_size,
-			      MAP_PRIVATE, -1, why, why_len);
+			      MAP_PRIVATE, -1, MADV_NOHUGEPAGE, why, why_len);
 
 	if (ret)
 		return ret;
-	madvise(m->addr, m->size, MADV_NOHUGEPAGE);
 	fault_in(m, m->kind != MEM_ZERO_PAGE);
 	return 0;
 }
@@ -708,7 +711,10 @@ static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
 		snprintf(why, why_len, "memfd: %s", strerror(errno));
 		return -1;
 	}
-	/* A private mapping of written shmem maps its pages until a write. */
+	/*
+	 * A private mapping of written shmem maps its pages until a write;
+	 * not by PMD, as for file_private (setup_file()).
+	 */
 	for (i = 0; private && i < size / page_size; i++) {
 		if (pwrite(m->fd, &(char){ i + 1 }, 1, i * page_size) != 1) {
 			snprintf(why, why_len, "write memfd: %s",
@@ -718,7 +724,8 @@ static int setup_memfd(struct mem *m, size_t nr_pages, char *why,
 	}
 	flags = private ? MAP_PRIVATE : MAP_SHARED;
 	ret = thp ? map_thp_able(m, size, flags, m->fd, why, why_len) :
-		    map_aligned(m, size, page_size, flags, m->fd, why, why_len);
+		    map_aligned(m, size, page_size, flags, m->fd,
+				private ? MADV_NOHUGEPAGE : 0, why, why_len);
 	if (ret)
 		return ret;
 	fault_in(m, !private);
@@ -801,7 +808,10 @@ static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
  * A file on a test file system: ext4 (GUP_TEST_FS_DIR) of nr_pages, or
  * XFS (GUP_TEST_XFS_DIR), whose page cache has large folios since 5.18:
  * two PMDs' worth, mapped PMD-aligned with MADV_HUGEPAGE, so that the read
- * fault reads ahead in PMD-sized folios.
+ * fault reads ahead in PMD-sized folios. A private mapping is
+ * MADV_NOHUGEPAGE: a R/O long-term pin of a PMD-mapped file folio there
+ * never returns on 6.12 and 7.3, which pinned_pagecache's file_pmd cases
+ * test alone (docs/kernel-bugs/file-pmd-unshare-livelock.md).
  */
 static int setup_file(struct mem *m, size_t nr_pages, char *why,
 		      size_t why_len)
@@ -843,7 +853,9 @@ static int setup_file(struct mem *m, size_t nr_pages, char *why,
 		posix_fadvise(m->fd, 0, size, POSIX_FADV_DONTNEED);
 	flags = m->kind == MEM_FILE_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
 	ret = xfs ? map_thp_able(m, size, flags, m->fd, why, why_len) :
-		    map_aligned(m, size, page_size, flags, m->fd, why, why_len);
+		    map_aligned(m, size, page_size, flags, m->fd,
+				flags == MAP_PRIVATE ? MADV_NOHUGEPAGE : 0,
+				why, why_len);
 	if (ret)
 		return ret;
 	fault_in(m, false);
@@ -857,12 +869,16 @@ static int setup_file(struct mem *m, size_t nr_pages, char *why,
 
 /*
  * A file on a tmpfs of our own, mounted huge=always: shmem in PMD-sized
- * folios without madvise, over more than one PMD.
+ * folios without madvise, over two PMDs. Or mounted huge=within_size, a
+ * PMD and a half long: a PMD-sized folio where i_size covers one, and
+ * below the PMD's size past it, where huge=always would allocate a PMD
+ * that sticks out beyond the end of the file.
  */
 static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
 			    size_t why_len)
 {
-	size_t size = 2 * pmd_size();
+	bool within = m->kind == MEM_TMPFS_WITHIN_SIZE;
+	size_t size = within ? pmd_size() + pmd_size() / 2 : 2 * pmd_size();
 	char opts[64];
 	int ret;
 
@@ -872,7 +888,8 @@ static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
 		m->mnt[0] = '\0';
 		return -1;
 	}
-	snprintf(opts, sizeof(opts), "huge=always,size=%zuk", 2 * size >> 10);
+	snprintf(opts, sizeof(opts), "huge=%s,size=%zuk",
+		 within ? "within_size" : "always", 2 * size >> 10);
 	if (mount("gup_tmpfs", m->mnt, "tmpfs", 0, opts)) {
 		snprintf(why, why_len, "mount tmpfs -o %s: %s", opts,
 			 strerror(errno));
@@ -886,14 +903,14 @@ static int setup_tmpfs_huge(struct mem *m, size_t nr_pages, char *why,
 		snprintf(why, why_len, "%s: %s", m->path, strerror(errno));
 		return -1;
 	}
-	ret = map_aligned(m, size, pmd_size(), MAP_SHARED, m->fd, why,
+	ret = map_aligned(m, size, pmd_size(), MAP_SHARED, m->fd, 0, why,
 			  why_len);
 	if (ret)
 		return ret;
 	fault_in(m, true);
-	if (!pmd_thp_at(m->addr) || !pmd_thp_at(m->addr + pmd_size())) {
-		snprintf(why, why_len,
-			 "tmpfs huge=always gave no PMD-sized folios");
+	if (!pmd_thp_at(m->addr) || pmd_thp_at(m->addr + pmd_size()) == within) {
+		snprintf(why, why_len, "tmpfs %s gave %s PMD-sized folios",
+			 opts, within ? "other than one" : "no");
 		return setup_missing();
 	}
 	return 0;
@@ -949,8 +966,11 @@ static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
 	}
 	m->order = __builtin_ctzl(size / page_size);
 	m->size = (nr_pages * page_size + size - 1) / size * size;
+	/* Less than a PMD, where a PMD-sized THP would fit. */
+	if (m->size >= pmd_size())
+		m->size = pmd_size() - size;
 	/* Whole aligned folios, and nothing around them: no larger fits. */
-	ret = map_aligned(m, m->size, size, flags, -1, why, why_len);
+	ret = map_aligned(m, m->size, size, flags, -1, 0, why, why_len);
 	if (ret)
 		goto out;
 	if (m->map) {
@@ -976,8 +996,10 @@ static int mem_mthp(struct mem *m, unsigned int i, size_t nr_pages,
 	close(fd);
 	if (off < m->size) {
 		snprintf(why, why_len,
-			 "page %zu is not in a %zu kB folio (order %u): memory fragmented",
-			 off / page_size, size / 1024, ps.order);
+			 "page %zu is not in a %zu kB folio (order %u): %s",
+			 off / page_size, size / 1024, ps.order,
+			 ps.order > m->order ? "a larger size is enabled too" :
+			 "memory fragmented");
 		ret = setup_missing();
 	}
 out:
@@ -1008,7 +1030,7 @@ static int setup_shared_anon(struct mem *m, size_t nr_pages, char *why,
 		return mem_mthp(m, 0, nr_pages, "shmem_enabled", MAP_SHARED,
 				why, why_len);
 	ret = map_aligned(m, nr_pages * page_size, page_size, MAP_SHARED, -1,
-			  why, why_len);
+			  0, why, why_len);
 	if (!ret)
 		fault_in(m, true);
 	return ret;
@@ -1045,6 +1067,8 @@ static const struct mem_type mem_types[MEM_KINDS] = {
 				MEM_P_PRIVATE | MEM_P_SHMEM | MEM_P_PIN_RO },
 	[MEM_TMPFS_HUGE] = { "tmpfs_huge", setup_tmpfs_huge,
 			     MEM_P_SHMEM | MEM_P_LARGE | MEM_P_WIDE },
+	[MEM_TMPFS_WITHIN_SIZE] = { "tmpfs_within_size", setup_tmpfs_huge,
+				    MEM_P_SHMEM | MEM_P_LARGE | MEM_P_WIDE },
 	[MEM_HUGETLB] = { "hugetlb", setup_hugetlb,
 			  ANON_PRIVATE | MEM_P_LARGE | MEM_P_HUGETLB },
 	[MEM_HUGETLB_GIGANTIC] = { "hugetlb_gigantic", setup_hugetlb,

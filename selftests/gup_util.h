@@ -149,6 +149,8 @@ enum mem_kind {
 	MEM_HUGE_ZERO,		/* never-written THP-able range: huge zero folio */
 	MEM_MEMFD_PRIVATE,	/* memfd (shmem) with content, MAP_PRIVATE */
 	MEM_TMPFS_HUGE,		/* file on tmpfs huge=always, two PMD folios */
+	/* file on tmpfs huge=within_size, 1.5 PMDs: a PMD folio, then less */
+	MEM_TMPFS_WITHIN_SIZE,
 	/* anonymous hugetlb of the largest size above the default: the PUD */
 	MEM_HUGETLB_GIGANTIC,
 	MEM_XFS_SHARED,		/* file on XFS (large folios), MAP_SHARED */

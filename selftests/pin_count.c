@@ -50,6 +50,7 @@ FIXTURE_VARIANT_ADD(pin, anon_thp_straddle) { .kind = MEM_ANON_THP_STRADDLE };
 FIXTURE_VARIANT_ADD(pin, huge_zero) { .kind = MEM_HUGE_ZERO };
 FIXTURE_VARIANT_ADD(pin, memfd_private) { .kind = MEM_MEMFD_PRIVATE };
 FIXTURE_VARIANT_ADD(pin, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
+FIXTURE_VARIANT_ADD(pin, tmpfs_within_size) { .kind = MEM_TMPFS_WITHIN_SIZE };
 FIXTURE_VARIANT_ADD(pin, hugetlb_gigantic) { .kind = MEM_HUGETLB_GIGANTIC };
 FIXTURE_VARIANT_ADD(pin, xfs_shared) { .kind = MEM_XFS_SHARED };
 FIXTURE_VARIANT_ADD(pin, shared_anon) { .kind = MEM_SHARED_ANON };

@@ -71,6 +71,7 @@ FIXTURE_VARIANT_ADD(uring, hugetlb_2m) { .kind = MEM_HUGETLB };
 FIXTURE_VARIANT_ADD(uring, file_shared) { .kind = MEM_FILE_SHARED };
 FIXTURE_VARIANT_ADD(uring, file_private) { .kind = MEM_FILE_PRIVATE };
 FIXTURE_VARIANT_ADD(uring, tmpfs_huge) { .kind = MEM_TMPFS_HUGE };
+FIXTURE_VARIANT_ADD(uring, tmpfs_within_size) { .kind = MEM_TMPFS_WITHIN_SIZE };
 FIXTURE_VARIANT_ADD(uring, xfs_shared) { .kind = MEM_XFS_SHARED };
 
 /*
