@@ -4,8 +4,9 @@
  * address space under them.
  *
  * For GUP_STRESS_SECONDS (default 30), threads pin, query, DMA through and
- * unpin pages of a few "slots" while another thread unmaps and remaps,
- * mremaps, madvises and mprotects those slots; another forks children that
+ * unpin pages of a few "slots" while another thread remaps them as one
+ * memory kind of gup_util's table after another, and unmaps, mremaps,
+ * madvises and mprotects them; another forks children that
  * copy-on-write the slots or hold pins of their own until they are
  * SIGKILLed; two threads race GUP_PIN_STOP on one session; two more race
  * close() of a dup'ed fd against an ioctl on it. Afterwards no gup_test
@@ -45,7 +46,8 @@
 
 #define NR_SLOTS	8		/* slots the pins go to */
 #define SPARE		NR_SLOTS	/* where mremap() parks a slot */
-#define SLOT_SIZE	huge_size()	/* a THP or a hugetlb page */
+/* A THP or a hugetlb page: room for every kind but MEM_P_WIDE's. */
+#define SLOT_SIZE	huge_size()
 /* A guard hole before every slot, the spare included, and after the last. */
 #define AREA_SIZE	((2 * (NR_SLOTS + 1) + 1) * SLOT_SIZE)
 
@@ -61,23 +63,6 @@
 
 #define DEFAULT_SECONDS	30
 #define MAX_SECONDS	600
-
-enum slot_kind {
-	SK_ANON,	/* private anonymous, 4 KiB pages */
-	SK_THP,		/* private anonymous, MADV_HUGEPAGE */
-	SK_MEMFD,	/* memfd, MAP_SHARED */
-	SK_FILE,	/* file on GUP_TEST_FS_DIR, MAP_SHARED */
-	SK_HUGETLB,	/* private anonymous hugetlb, a slot of default-size pages */
-	SK_NR,
-};
-
-static const char * const kind_names[SK_NR] = {
-	[SK_ANON] = "anon",
-	[SK_THP] = "thp",
-	[SK_MEMFD] = "memfd",
-	[SK_FILE] = "file",
-	[SK_HUGETLB] = "hugetlb",
-};
 
 enum counter {
 	C_PIN, C_PIN_ERR, C_UNPIN, C_QUERY, C_DMA, C_DMA_EPERM,
@@ -162,16 +147,34 @@ struct race {
 	unsigned int delay_us;
 };
 
+/* What became of the mapper's attempts at a memory kind. */
+struct kind_tally {
+	bool missing;		/* the kernel lacks it (a skip's reason) */
+	long mapped;
+	long failed;		/* no free hugetlb page, a THP not to be had */
+	char why[128];		/* the last failure's or the skip's reason */
+};
+
 /* The run: one test per process, so one of these will do. */
 static struct {
 	char dev[PATH_MAX];
 	int fd_shared;		/* pinners 0 and 1, the races */
 	int fd_own;		/* pinner 2 */
-	int memfd;
-	int filefd;		/* -1 without GUP_TEST_FS_DIR */
 	char *area;
 	int hugetlb_max;	/* slots that may be hugetlb at once */
-	enum slot_kind kind[NR_SLOTS];	/* the mapper's alone */
+	/* The mapper's alone, but for the set-up and the end. */
+	struct mem mem[NR_SLOTS];
+	struct kind_tally tally[MEM_KINDS];
+	enum mem_kind deck[MEM_KINDS];	/* pick_kind()'s round */
+	int deck_left;
+	/*
+	 * Held for writing by the mapper while it makes a slot's memory of a
+	 * kind (its files, its faults, the kind's checks of the folios it
+	 * got). Held for reading by what would change those pages under the
+	 * checks (a pin's fault, copy-on-write or unshare; a fork) and by the
+	 * dup race while no new fd may take its number. Never by children.
+	 */
+	pthread_rwlock_t setup_lock;
 	unsigned int seed;
 	char *pattern;
 	struct child_shared *child;
@@ -401,7 +404,9 @@ static void pinner_pin(struct pinner *p)
 	int ret;
 
 	addr = pick_range(&p->rng, SMALL_PAGES, &size);
+	pthread_rwlock_rdlock(&run.setup_lock);
 	ret = pin_start(p->fd, addr, size, api, flags, &s);
+	pthread_rwlock_unlock(&run.setup_lock);
 	if (ret) {
 		if (!gup_err_expected(ret))
 			fail("%s flags %#x of slot %d + %#lx, %zu bytes: %s",
@@ -469,33 +474,32 @@ static bool reserve(char *addr, size_t size, int how)
 		    -1, 0) == addr;
 }
 
-/*
- * Maps a slot as kind, with how MAP_FIXED or MAP_FIXED_NOREPLACE. Each
- * slot has its own SLOT_SIZE of the memfd and of the file, which moves with it
- * when it is mremapped.
- */
-static int map_kind(char *addr, int slot, enum slot_kind kind, int how,
-		    unsigned long long *rng)
+static const char *slot_kind_name(int i)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS, fd = -1;
-	off_t off = 0;
-	char *p;
+	return mem_type(run.mem[i].kind)->name;
+}
 
-	switch (kind) {
-	case SK_HUGETLB:
-		flags |= MAP_HUGETLB;
-		break;
-	case SK_MEMFD:
-	case SK_FILE:
-		flags = MAP_SHARED;
-		fd = kind == SK_MEMFD ? run.memfd : run.filefd;
-		off = (off_t)slot * SLOT_SIZE;
-		break;
-	default:
-		break;
-	}
-	p = mmap(addr, SLOT_SIZE, PROT_READ | PROT_WRITE, flags | how, fd,
-		 off);
+static bool slot_hugetlb(int i)
+{
+	return mem_type(run.mem[i].kind)->props & MEM_P_HUGETLB;
+}
+
+/* The kinds a slot may be: all that fit, hugetlb only with pages to spare. */
+static bool kind_wanted(int k)
+{
+	unsigned int props = mem_type(k)->props;
+
+	return !(props & MEM_P_WIDE) &&
+	       !((props & MEM_P_HUGETLB) && !run.hugetlb_max);
+}
+
+/* The reservation of a slot, with how MAP_FIXED or MAP_FIXED_NOREPLACE. */
+static int reserve_slot(char *addr, int how)
+{
+	char *p = mmap(addr, SLOT_SIZE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | how,
+		       -1, 0);
+
 	if (p == MAP_FAILED)
 		return -errno;
 	if (p != addr) {
@@ -503,30 +507,102 @@ static int map_kind(char *addr, int slot, enum slot_kind kind, int how,
 		munmap(p, SLOT_SIZE);
 		return -EEXIST;
 	}
-	/* THP is optional: without it, MADV_HUGEPAGE fails and is moot. */
-	if (kind == SK_ANON)
-		madvise(addr, SLOT_SIZE, MADV_NOHUGEPAGE);
-	else if (kind == SK_THP || (kind == SK_MEMFD && below(rng, 2)))
-		madvise(addr, SLOT_SIZE, MADV_HUGEPAGE);
 	return 0;
 }
 
-static enum slot_kind pick_kind(unsigned long long *rng, int slot)
+/*
+ * Makes slot i memory of kind: the old memory's files closed and its THP
+ * setting put back, the slot reserved afresh, then the kind's set-up in
+ * it. Returns 0; 1 if the kind could not be had (the tally says why);
+ * -errno if the slot could not be reserved.
+ */
+static int map_slot(int i, enum mem_kind kind, int how)
 {
-	enum slot_kind kinds[SK_NR];
-	int i, n = 0, huge = 0;
+	struct kind_tally *t = &run.tally[kind];
+	char *addr = slot_addr(i);
+	int ret;
 
-	for (i = 0; i < NR_SLOTS; i++)
-		if (i != slot && run.kind[i] == SK_HUGETLB)
-			huge++;
-	kinds[n++] = SK_ANON;
-	kinds[n++] = SK_THP;
-	kinds[n++] = SK_MEMFD;
-	if (run.filefd >= 0)
-		kinds[n++] = SK_FILE;
-	if (huge < run.hugetlb_max)
-		kinds[n++] = SK_HUGETLB;
-	return kinds[below(rng, n)];
+	mem_teardown(&run.mem[i]);
+	run.mem[i].kind = MEM_ANON;
+	ret = reserve_slot(addr, how);
+	if (!ret) {
+		pthread_rwlock_wrlock(&run.setup_lock);
+		ret = mem_setup_at(&run.mem[i], kind, slot_pages(), addr,
+				   t->why, sizeof(t->why));
+		if (ret) {
+			mem_teardown(&run.mem[i]);
+			run.mem[i].kind = MEM_ANON;
+			if (ret == KSFT_SKIP)
+				t->missing = true;
+			else
+				t->failed++;
+			ret = 1;
+		} else {
+			t->mapped++;
+		}
+		pthread_rwlock_unlock(&run.setup_lock);
+	}
+	return ret;
+}
+
+/*
+ * Whether slot may become kind now: hugetlb while pages are to spare, and
+ * one anonymous multi-size THP slot at a time, since each sets its size to
+ * "always" for the while and another's larger size would take its faults.
+ */
+static bool kind_allowed(enum mem_kind kind, int slot)
+{
+	bool hugetlb = mem_type(kind)->props & MEM_P_HUGETLB;
+	int i, huge = 0;
+
+	if (!kind_wanted(kind) || run.tally[kind].missing)
+		return false;
+	for (i = 0; i < NR_SLOTS; i++) {
+		if (i == slot)
+			continue;
+		if (mem_is_mthp(kind) && mem_is_mthp(run.mem[i].kind))
+			return false;
+		huge += slot_hugetlb(i);
+	}
+	return !hugetlb || huge < run.hugetlb_max;
+}
+
+/*
+ * Kinds are dealt like cards: every kind once per round, in a shuffled
+ * order, the first one allowed now; while none left in the round is, any
+ * kind allowed now. Each kind then comes round every few dozen remaps,
+ * however slow the kernel.
+ */
+static enum mem_kind pick_kind(unsigned long long *rng, int slot)
+{
+	enum mem_kind kind, now[MEM_KINDS];
+	int i, j;
+
+	if (!run.deck_left) {
+		for (i = 0; i < MEM_KINDS; i++)
+			if (kind_wanted(i) && !run.tally[i].missing)
+				run.deck[run.deck_left++] = i;
+		for (i = run.deck_left - 1; i > 0; i--) {
+			j = below(rng, i + 1);
+			kind = run.deck[i];
+			run.deck[i] = run.deck[j];
+			run.deck[j] = kind;
+		}
+	}
+	for (i = 0; i < run.deck_left; i++) {
+		kind = run.deck[i];
+		if (!kind_allowed(kind, slot))
+			continue;
+		for (j = i + 1; j < run.deck_left; j++)
+			run.deck[j - 1] = run.deck[j];
+		run.deck_left--;
+		return kind;
+	}
+	for (i = 0, j = 0; i < MEM_KINDS; i++)
+		if (kind_allowed(i, slot))
+			now[j++] = i;
+	/* Anonymous memory is always allowed. */
+	return now[below(rng, j)];
 }
 
 /*
@@ -536,9 +612,8 @@ static enum slot_kind pick_kind(unsigned long long *rng, int slot)
  */
 static void mapper_remap(unsigned long long *rng, int i)
 {
-	enum slot_kind kind = pick_kind(rng, i);
 	char *addr = slot_addr(i);
-	int ret;
+	int how = MAP_FIXED, ret;
 
 	if (below(rng, 2)) {
 		if (munmap(addr, SLOT_SIZE)) {
@@ -548,28 +623,25 @@ static void mapper_remap(unsigned long long *rng, int i)
 		bump(C_MUNMAP);
 		sched_yield();
 		/* NOREPLACE: a tripwire for anything mapped into the hole. */
-		ret = map_kind(addr, i, kind, MAP_FIXED_NOREPLACE, rng);
-		if (ret == -EEXIST) {
-			fail("slot %d: another mapping took its hole", i);
-			return;
-		}
-	} else {
-		ret = map_kind(addr, i, kind, MAP_FIXED, rng);
+		how = MAP_FIXED_NOREPLACE;
 	}
-	if (ret) {
+	ret = map_slot(i, pick_kind(rng, i), how);
+	if (ret == -EEXIST) {
+		fail("slot %d: another mapping took its hole", i);
+		return;
+	}
+	if (ret > 0) {
 		/* No free hugetlb page, typically; anonymous memory must do. */
 		bump(C_MAP_FALLBACK);
-		kind = SK_ANON;
-		ret = map_kind(addr, i, kind, MAP_FIXED, rng);
-		if (ret) {
-			fail("anonymous memory into slot %d: %s", i,
-			     strerror(-ret));
-			return;
-		}
+		ret = map_slot(i, MEM_ANON, MAP_FIXED);
 	}
-	if (kind == SK_HUGETLB)
+	if (ret) {
+		fail("anonymous memory into slot %d: %s", i,
+		     ret > 0 ? run.tally[MEM_ANON].why : strerror(-ret));
+		return;
+	}
+	if (slot_hugetlb(i))
 		bump(C_HUGETLB_MAP);
-	run.kind[i] = kind;
 	bump(C_REMAP);
 }
 
@@ -597,7 +669,7 @@ static void mapper_mremap(unsigned long long *rng, int i)
 		   MREMAP_MAYMOVE | MREMAP_FIXED, addr);
 	if (p == MAP_FAILED) {
 		fail("mremap of slot %d (%s) back from the spare: %s", i,
-		     kind_names[run.kind[i]], strerror(errno));
+		     slot_kind_name(i), strerror(errno));
 		return;
 	}
 	if (!reserve(spare, SLOT_SIZE, MAP_FIXED_NOREPLACE)) {
@@ -616,7 +688,7 @@ static void pick_sub(unsigned long long *rng, int i, size_t *off,
 
 	*off = 0;
 	*len = SLOT_SIZE;
-	if (run.kind[i] == SK_HUGETLB)
+	if (slot_hugetlb(i))
 		return;
 	n = 1 + below(rng, pages);
 	*off = below(rng, pages - n + 1) * page_size;
@@ -630,7 +702,7 @@ static void mapper_madvise(unsigned long long *rng, int i)
 	pick_sub(rng, i, &off, &len);
 	if (madvise(slot_addr(i) + off, len, MADV_DONTNEED)) {
 		fail("MADV_DONTNEED of slot %d (%s) + %#zx, %#zx bytes: %s",
-		     i, kind_names[run.kind[i]], off, len, strerror(errno));
+		     i, slot_kind_name(i), off, len, strerror(errno));
 		return;
 	}
 	bump(C_MADVISE);
@@ -648,7 +720,7 @@ static void mapper_mprotect(unsigned long long *rng, int i)
 	pick_sub(rng, i, &off, &len);
 	if (mprotect(slot_addr(i) + off, len, prot)) {
 		fail("mprotect(%#x) of slot %d (%s) + %#zx, %#zx bytes: %s",
-		     prot, i, kind_names[run.kind[i]], off, len,
+		     prot, i, slot_kind_name(i), off, len,
 		     strerror(errno));
 		return;
 	}
@@ -776,13 +848,31 @@ static void fork_failed(void)
 	usleep(10000);
 }
 
+/*
+ * fork() under setup_lock: it makes the slots' pages copy-on-write, which
+ * the next write replaces. The child leaves the lock alone.
+ */
+static pid_t locked_fork(void)
+{
+	int err;
+	pid_t pid;
+
+	pthread_rwlock_rdlock(&run.setup_lock);
+	pid = fork();
+	err = errno;
+	if (pid)
+		pthread_rwlock_unlock(&run.setup_lock);
+	errno = err;
+	return pid;
+}
+
 static void fork_cow_child(unsigned long long *rng)
 {
 	unsigned long long child_rng = rnd(rng) | 1;
 	int status;
 	pid_t pid;
 
-	pid = fork();
+	pid = locked_fork();
 	if (pid < 0) {
 		fork_failed();
 		return;
@@ -821,7 +911,7 @@ static void fork_pin_child(unsigned long long *rng)
 
 	atomic_store(&run.child->state, CHILD_STARTING);
 	atomic_store(&run.child->err, 0);
-	pid = fork();
+	pid = locked_fork();
 	if (pid < 0) {
 		fork_failed();
 		return;
@@ -914,7 +1004,9 @@ static void *stop_race_thread(void *arg)
 		api = below(&r->rng, GUP_API_NR);
 		flags = pick_flags(&r->rng, api);
 		addr = pick_range(&r->rng, 4, &size);
+		pthread_rwlock_rdlock(&run.setup_lock);
 		ret = pin_start(run.fd_shared, addr, size, api, flags, &s);
+		pthread_rwlock_unlock(&run.setup_lock);
 		if (ret) {
 			if (!gup_err_expected(ret))
 				fail("stop race: %s flags %#x: %s",
@@ -945,8 +1037,9 @@ static void *stop_race_thread(void *arg)
  * ioctl holds its own reference to the file, so it runs to its end; or
  * the close came first and it gets -EBADF, having done nothing. The dup is
  * of the shared file, or now and then the last fd of a file of its own,
- * which the ioctl's reference then releases. No other thread creates fds
- * while the stress runs, so the number is not reused under the ioctl.
+ * which the ioctl's reference then releases. The mapper, the one other
+ * thread that opens files, waits on setup_lock meanwhile: the number is
+ * not reused under the ioctl.
  */
 static void *dup_partner(void *arg)
 {
@@ -1039,12 +1132,15 @@ static void *dup_race_thread(void *arg)
 		b.flags = s.flags;
 		b.nr_pages_per_call = 1 + below(&r->rng, 64);
 
+		/* No new fd may take r->fd's number between close and ioctl. */
+		pthread_rwlock_rdlock(&run.setup_lock);
 		pthread_barrier_wait(&r->barrier);
 		if (bench)
 			ret = ioctl(r->fd, GUP_BENCH, &b) ? -errno : 0;
 		else
 			ret = ioctl(r->fd, GUP_PIN_START, &s) ? -errno : 0;
 		pthread_barrier_wait(&r->barrier);
+		pthread_rwlock_unlock(&run.setup_lock);
 
 		if (r->ret)
 			fail("close of the dup: %s", strerror(-r->ret));
@@ -1192,58 +1288,34 @@ FIXTURE_TEARDOWN(stress)
 		close(self->fd);
 }
 
-/* The files and the slots, each slot mapped as some kind to start with. */
+/* The slots, each mapped as some kind to start with. */
 static void setup_memory(struct __test_metadata *_metadata)
 {
-	const char *dir = getenv("GUP_TEST_FS_DIR");
+	const int writer_first = PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
 	unsigned long long rng = thread_rng(NR_PINNERS + 4);
-	size_t file_size = NR_SLOTS * SLOT_SIZE;
-	enum slot_kind kinds[SK_NR];
-	char path[PATH_MAX];
-	int i, n = 0, ret;
+	pthread_rwlockattr_t attr;
+	int i, ret;
 
-	run.memfd = memfd_create("gup_stress", 0);
-	ASSERT_LE(0, run.memfd) TH_LOG("memfd_create: %s", strerror(errno));
-	ASSERT_EQ(0, ftruncate(run.memfd, file_size));
-	run.filefd = -1;
-	if (dir) {
-		snprintf(path, sizeof(path), "%s/gup_stress.XXXXXX", dir);
-		run.filefd = mkstemp(path);
-		ASSERT_LE(0, run.filefd)
-			TH_LOG("mkstemp %s: %s", path, strerror(errno));
-		/* Nothing is left behind however the run ends. */
-		unlink(path);
-		ASSERT_EQ(0, ftruncate(run.filefd, file_size))
-			TH_LOG("ftruncate %s: %s", path, strerror(errno));
-	} else {
-		ksft_print_msg("GUP_TEST_FS_DIR is not set: no file slots\n");
+	/* A writer first: five readers come back faster than one writer. */
+	ASSERT_EQ(0, pthread_rwlockattr_init(&attr));
+	ASSERT_EQ(0, pthread_rwlockattr_setkind_np(&attr, writer_first));
+	ASSERT_EQ(0, pthread_rwlock_init(&run.setup_lock, &attr));
+	pthread_rwlockattr_destroy(&attr);
+	for (i = 0; i < NR_SLOTS; i++) {
+		run.mem[i].fd = -1;
+		run.mem[i].kind = MEM_ANON;
 	}
-
 	run.area = reserve_area();
 	ASSERT_NE(NULL, run.area)
 		TH_LOG("no room for the slots far below mmap_base: %s",
 		       strerror(errno));
-
-	kinds[n++] = SK_ANON;
-	kinds[n++] = SK_THP;
-	kinds[n++] = SK_MEMFD;
-	if (run.filefd >= 0)
-		kinds[n++] = SK_FILE;
-	if (run.hugetlb_max)
-		kinds[n++] = SK_HUGETLB;
 	for (i = 0; i < NR_SLOTS; i++) {
-		run.kind[i] = kinds[i % n];
-		ret = map_kind(slot_addr(i), i, run.kind[i], MAP_FIXED, &rng);
-		if (ret && run.kind[i] != SK_ANON) {
-			ksft_print_msg("slot %d: no %s memory (%s): anon\n",
-				       i, kind_names[run.kind[i]],
-				       strerror(-ret));
-			run.kind[i] = SK_ANON;
-			ret = map_kind(slot_addr(i), i, SK_ANON, MAP_FIXED,
-				       &rng);
-		}
+		ret = map_slot(i, pick_kind(&rng, i), MAP_FIXED);
+		if (ret > 0)
+			ret = map_slot(i, MEM_ANON, MAP_FIXED);
 		ASSERT_EQ(0, ret) TH_LOG("anonymous memory into slot %d: %s",
-					 i, strerror(-ret));
+					 i, ret > 0 ? run.tally[MEM_ANON].why :
+					 strerror(-ret));
 	}
 
 	run.child = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
@@ -1252,6 +1324,33 @@ static void setup_memory(struct __test_metadata *_metadata)
 	run.pattern = malloc(PATTERN_SIZE);
 	ASSERT_NE(NULL, run.pattern);
 	memset(run.pattern, 0x5a, PATTERN_SIZE);
+}
+
+/*
+ * What the mapper made of each kind. Every kind a slot may be must have
+ * been mapped, unless the kernel lacks it: a set-up that always fails is a
+ * failure. Returns how many kinds were never mapped.
+ */
+static int report_kinds(void)
+{
+	const struct kind_tally *t;
+	int k, never = 0;
+
+	for (k = 0; k < MEM_KINDS; k++) {
+		t = &run.tally[k];
+		if (!kind_wanted(k))
+			continue;
+		if (t->missing && !t->mapped) {
+			ksft_print_msg("%-18s skipped: %s\n", mem_type(k)->name,
+				       t->why);
+			continue;
+		}
+		ksft_print_msg("%-18s %ld mapped, %ld not to be had%s%s\n",
+			       mem_type(k)->name, t->mapped, t->failed,
+			       t->failed ? ": " : "", t->failed ? t->why : "");
+		never += !t->mapped;
+	}
+	return never;
 }
 
 /*
@@ -1278,7 +1377,7 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 	unsigned long long mapper_rng, forker_rng;
 	pthread_t mapper, forker, stopper, duper;
 	bool started[4] = {};
-	int i, seconds, nr_started = 0, children, unmapped;
+	int i, seconds, nr_started = 0, children, unmapped, never;
 	struct timespec t0;
 	char why[512] = "";
 
@@ -1300,9 +1399,8 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 		TH_LOG("open gup_test: %s", strerror(-run.fd_own));
 	run.hugetlb_max = hugetlb_slots(self->before.hugetlb_free);
 	setup_memory(_metadata);
-	ksft_print_msg("%d slots; file: %s; hugetlb: %d (%lld pages free)\n",
-		       NR_SLOTS, run.filefd >= 0 ? "yes" : "no",
-		       run.hugetlb_max, self->before.hugetlb_free);
+	ksft_print_msg("%d slots; hugetlb in %d at most (%lld pages free)\n",
+		       NR_SLOTS, run.hugetlb_max, self->before.hugetlb_free);
 	fflush(stdout);
 
 	for (i = 0; i < NR_PINNERS; i++) {
@@ -1361,9 +1459,8 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 	close(run.fd_shared);
 	self->fd = -1;
 	unmapped = munmap(run.area, AREA_SIZE) ? errno : 0;
-	close(run.memfd);
-	if (run.filefd >= 0)
-		close(run.filefd);
+	for (i = 0; i < NR_SLOTS; i++)
+		mem_teardown(&run.mem[i]);
 	munmap(run.child, page_size);
 	free(run.pattern);
 	for (i = 0; i < NR_PINNERS; i++) {
@@ -1377,6 +1474,7 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 	for (i = 0; i < C_NR; i++)
 		ksft_print_msg("%-32s %ld\n", counters[i].name,
 			       atomic_load(&run.count[i]));
+	never = report_kinds();
 	fflush(stdout);
 
 	EXPECT_EQ(0, run.failures)
@@ -1388,6 +1486,8 @@ TEST_F_TIMEOUT(stress, races, MAX_SECONDS + 60)
 	ASSERT_EQ(0, pin_ledger_check(&self->before, why, sizeof(why)))
 		TH_LOG("%s", why);
 	/* A failure ends the run early: what did not happen then is moot. */
+	EXPECT_TRUE(run.failures || !never)
+		TH_LOG("%d memory kinds never mapped in %d s", never, seconds);
 	for (i = 0; i < C_NR && !run.failures; i++) {
 		if (!counters[i].must)
 			continue;
