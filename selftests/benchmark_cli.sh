@@ -38,9 +38,10 @@ vmstat()
 	awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat
 }
 
-tests="upstream_lines ns_json compare_self node_placed node_missing no_pin_left"
+tests="upstream_lines ns_json compare_self node_placed node_missing mthp_type
+no_pin_left"
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 why=""
 [ -x "$bin" ] || why="no gup_benchmark at $bin"
 # In the suite's own guest (GUP_VM=1) the device is a given: no skip.
@@ -104,6 +105,39 @@ fi
 if check node_missing 1 "$bin" --api pup_fast --size 2M --reps 2 \
 	--node "$(($# + 7))"; then
 	ktap_test_pass node_missing
+fi
+
+# --type mthp: 2 MiB all in folios of the smallest multi-size THP size,
+# every size's setting as it was afterwards. Without the sizes (before
+# 6.8) the point is skipped saying why, and nothing is measured (status 1).
+thp=/sys/kernel/mm/transparent_hugepage
+settings()
+{
+	for f in "$thp"/hugepages-*kB/enabled; do
+		[ -e "$f" ] && echo "$f $(cat "$f")"
+	done
+}
+pmd_kb=$(($(cat "$thp/hpage_pmd_size" 2>/dev/null || echo 0) / 1024))
+mthp_kb=$(settings | sed -n 's|.*/hugepages-\([0-9]*\)kB/enabled.*|\1|p' |
+	awk -v pmd="$pmd_kb" '$1 < pmd' | sort -n | head -n 1)
+before=$(settings)
+want=0
+[ -n "$mthp_kb" ] || want=1
+if check mthp_type "$want" "$bin" --api pup_fast --type mthp --size 2M \
+	--reps 2 --warmup 1 --json "$tmp/mthp.json"; then
+	if [ "$(settings)" != "$before" ]; then
+		fail mthp_type "the THP size settings were not put back"
+	elif [ -z "$mthp_kb" ]; then
+		if grep -q 'skipped: no multi-size THP' "$tmp/out"; then
+			ktap_test_skip mthp_type "no multi-size THP in this kernel"
+		else
+			fail mthp_type "no multi-size THP, yet no point skipped for it"
+		fi
+	elif grep -q '"huge_bytes": 2097152' "$tmp/mthp.json"; then
+		ktap_test_pass mthp_type
+	else
+		fail mthp_type "2 MiB not all in ${mthp_kb} kB folios"
+	fi
 fi
 
 if [ $(($(vmstat nr_foll_pin_acquired) - acquired)) -eq \

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@ const char *const page_type_names[PAGE_TYPE_NR] = {
 	[PAGE_4K] = "4k",
 	[PAGE_THP] = "thp",
 	[PAGE_HUGETLB] = "hugetlb",
+	[PAGE_MTHP] = "mthp",
 };
 
 int page_type_by_name(const char *name)
@@ -66,6 +68,147 @@ size_t huge_page_size(void)
 	return kb ? kb << 10 : 2UL << 20;
 }
 
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
+#define MTHP_MAX	16
+
+/* The settings of the THP sizes, as they were before PAGE_MTHP's. */
+static struct {
+	int users;		/* memories of PAGE_MTHP mapped */
+	int nr;
+	char path[MTHP_MAX][128];
+	char old[MTHP_MAX][16];
+} mthp_saved;
+
+static size_t pmd_size(void)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(THP_DIR "/hpage_pmd_size", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * The anonymous THP sizes, in kB, every one the kernel has: how many. A
+ * size only shmem takes (order 1, since 6.12) has no "enabled".
+ */
+static int thp_sizes_kb(unsigned long *kb, int max)
+{
+	DIR *d = opendir(THP_DIR);
+	char path[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		if (sscanf(e->d_name, "hugepages-%lukB", &kb[n]) != 1)
+			continue;
+		snprintf(path, sizeof(path), THP_DIR "/%s/enabled", e->d_name);
+		if (!access(path, F_OK))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+size_t mthp_size(void)
+{
+	unsigned long kb[MTHP_MAX], best = 0;
+	int i, n = thp_sizes_kb(kb, MTHP_MAX);
+
+	for (i = 0; i < n; i++)
+		if ((kb[i] << 10) < pmd_size() && (!best || kb[i] < best))
+			best = kb[i];
+	return best << 10;
+}
+
+/* The bracketed choice of a THP setting ("[never] always" gives never). */
+static int read_choice(const char *path, char *out, size_t len)
+{
+	char buf[128], *l, *r;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	l = strchr(buf, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r || (size_t)(r - l) > len)
+		return -EINVAL;
+	*r = '\0';
+	snprintf(out, len, "%s", l + 1);
+	return 0;
+}
+
+static int write_setting(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void mthp_put_back(void)
+{
+	while (mthp_saved.nr) {
+		mthp_saved.nr--;
+		write_setting(mthp_saved.path[mthp_saved.nr],
+			      mthp_saved.old[mthp_saved.nr]);
+	}
+}
+
+/* The smallest size "always", every other "never", the first time. */
+static int mthp_get(void)
+{
+	unsigned long kb[MTHP_MAX];
+	int i, n, err = 0;
+	size_t want = mthp_size();
+
+	if (!want)
+		return -EOPNOTSUPP;
+	if (mthp_saved.users++)
+		return 0;
+	n = thp_sizes_kb(kb, MTHP_MAX);
+	for (i = 0; i < n && !err; i++) {
+		char *path = mthp_saved.path[mthp_saved.nr];
+
+		snprintf(path, sizeof(mthp_saved.path[0]),
+			 THP_DIR "/hugepages-%lukB/enabled", kb[i]);
+		err = read_choice(path, mthp_saved.old[mthp_saved.nr],
+				  sizeof(mthp_saved.old[0]));
+		if (!err)
+			mthp_saved.nr++;
+		if (!err)
+			err = write_setting(path, kb[i] << 10 == want ?
+					    "always" : "never");
+	}
+	if (err) {
+		mthp_put_back();
+		mthp_saved.users = 0;
+	}
+	return err;
+}
+
+static void mthp_put(void)
+{
+	if (mthp_saved.users && !--mthp_saved.users)
+		mthp_put_back();
+}
+
 int memory_map(struct bench_memory *m, enum page_type type, size_t size,
 	       int map_flags, int fd)
 {
@@ -76,6 +219,13 @@ int memory_map(struct bench_memory *m, enum page_type type, size_t size,
 	memset(m, 0, sizeof(*m));
 	if (!size || size % (type == PAGE_HUGETLB ? align : page))
 		return -EINVAL;
+	if (type == PAGE_MTHP) {
+		if (fd >= 0)
+			return -EOPNOTSUPP;
+		err = mthp_get();
+		if (err)
+			return err;
+	}
 
 	/*
 	 * Reserve room to start on a huge page boundary, so that THP can back
@@ -86,8 +236,12 @@ int memory_map(struct bench_memory *m, enum page_type type, size_t size,
 	resv_size = size + align + page;
 	resv = mmap(NULL, resv_size, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (resv == MAP_FAILED)
-		return -errno;
+	if (resv == MAP_FAILED) {
+		err = -errno;
+		if (type == PAGE_MTHP)
+			mthp_put();
+		return err;
+	}
 	addr = (char *)(((uintptr_t)resv + align - 1) & ~(uintptr_t)(align - 1));
 
 	if (type == PAGE_HUGETLB)
@@ -98,6 +252,8 @@ int memory_map(struct bench_memory *m, enum page_type type, size_t size,
 		 flags & MAP_ANONYMOUS ? -1 : fd, 0) == MAP_FAILED) {
 		err = -errno;
 		munmap(resv, resv_size);
+		if (type == PAGE_MTHP)
+			mthp_put();
 		return err;
 	}
 	guard_end = addr + size + page;
@@ -130,6 +286,57 @@ void memory_fault_in(const struct bench_memory *m)
 		m->addr[off] = 0;
 }
 
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+
+/*
+ * Bytes of the memory in whole folios of the multi-size THP size: runs of
+ * a compound head and its tails of that many pages. -1 if /proc/kpageflags
+ * cannot be read.
+ */
+static long mthp_bytes(const struct bench_memory *m)
+{
+	size_t page = getpagesize(), want = mthp_size() / page;
+	size_t i, n = m->size / page, run = 0;
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	int kpf = open("/proc/kpageflags", O_RDONLY);
+	uint64_t ent, flags;
+	long bytes = -1;
+
+	if (pm < 0 || kpf < 0)
+		goto out;
+	bytes = 0;
+	for (i = 0; i <= n; i++) {
+		flags = 0;
+		if (i < n) {
+			off_t off = ((uintptr_t)m->addr / page + i) * sizeof(ent);
+
+			if (pread(pm, &ent, sizeof(ent), off) != sizeof(ent))
+				ent = 0;
+			/* Bit 63: present; bits 0-54: the pfn (0 without root). */
+			ent &= (1ULL << 55) - 1;
+			if (!ent || pread(kpf, &flags, sizeof(flags),
+					  ent * sizeof(flags)) != sizeof(flags)) {
+				bytes = -1;
+				break;
+			}
+		}
+		if (flags & 1ULL << KPF_COMPOUND_TAIL) {
+			run += !!run;
+			continue;
+		}
+		if (run == want)
+			bytes += run * page;
+		run = flags & 1ULL << KPF_COMPOUND_HEAD ? 1 : 0;
+	}
+out:
+	if (pm >= 0)
+		close(pm);
+	if (kpf >= 0)
+		close(kpf);
+	return bytes;
+}
+
 long memory_huge_bytes(const struct bench_memory *m)
 {
 	static const char *const huge_fields[] = {
@@ -142,6 +349,8 @@ long memory_huge_bytes(const struct bench_memory *m)
 	size_t i;
 	FILE *f;
 
+	if (m->type == PAGE_MTHP)
+		return mthp_bytes(m);
 	f = fopen("/proc/self/smaps", "r");
 	if (!f)
 		return -1;
@@ -167,6 +376,8 @@ void memory_unmap(struct bench_memory *m)
 {
 	if (m->map_addr)
 		munmap(m->map_addr, m->map_size);
+	if (m->map_addr && m->type == PAGE_MTHP)
+		mthp_put();
 	memset(m, 0, sizeof(*m));
 }
 

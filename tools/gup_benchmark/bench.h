@@ -23,8 +23,17 @@ enum page_type {
 	PAGE_4K,		/* MADV_NOHUGEPAGE */
 	PAGE_THP,		/* MADV_HUGEPAGE */
 	PAGE_HUGETLB,		/* MAP_HUGETLB, default huge page size */
+	/*
+	 * Anonymous, in folios of the smallest multi-size THP size (6.8+):
+	 * that size "always", every other size, the PMD's too, "never" while
+	 * such memory is mapped.
+	 */
+	PAGE_MTHP,
 	PAGE_TYPE_NR,
 };
+
+/* The types --sweep takes: upstream's three. */
+#define PAGE_SWEEP_NR	(PAGE_HUGETLB + 1)
 
 extern const char *const page_type_names[PAGE_TYPE_NR];
 int page_type_by_name(const char *name);
@@ -52,13 +61,23 @@ struct bench_memory {
 size_t huge_page_size(void);
 /*
  * Maps size bytes of type: anonymous when fd < 0, else fd from offset 0.
- * map_flags is MAP_PRIVATE or MAP_SHARED. Returns 0 or -errno.
+ * map_flags is MAP_PRIVATE or MAP_SHARED. Returns 0 or -errno:
+ * -EOPNOTSUPP for PAGE_MTHP without multi-size THP or for a file.
  */
 int memory_map(struct bench_memory *m, enum page_type type, size_t size,
 	       int map_flags, int fd);
 /* Writes one byte per base page, as upstream does unless -z. */
 void memory_fault_in(const struct bench_memory *m);
-/* Bytes mapped by huge pages (THP or hugetlb), from /proc/self/smaps. */
+/*
+ * The smallest multi-size THP size below the PMD's, in bytes; 0 if the
+ * kernel has none.
+ */
+size_t mthp_size(void);
+/*
+ * Bytes mapped by huge pages (THP or hugetlb), from /proc/self/smaps; for
+ * PAGE_MTHP, bytes in whole folios of its size, from /proc/kpageflags
+ * (root only).
+ */
 long memory_huge_bytes(const struct bench_memory *m);
 void memory_unmap(struct bench_memory *m);
 

@@ -118,11 +118,12 @@ static void usage(FILE *f)
 "\n"
 "Nanosecond mode (GUP_BENCH), chosen by any long option:\n"
 "  --api LIST     gup,gup_fast,pup,pup_fast,pup_longterm,pup_fast_longterm\n"
-"  --type LIST    4k,thp,hugetlb\n"
+"  --type LIST    4k,thp,hugetlb,mthp (mthp: the smallest multi-size THP\n"
+"                 size, every other size off for the run; 6.8+)\n"
 "  --size LIST    bytes, K/M/G suffixes (64M); -m MB sets one\n"
 "  --npc LIST     pages per call, 1..%d\n"
 "  --sweep        lists not given default to the sweep's: the four\n"
-"                 non-longterm apis, all types, npc 1,32,512\n"
+"                 non-longterm apis, types 4k,thp,hugetlb, npc 1,32,512\n"
 "  --reps N (%d)  --warmup N (%d): repetitions kept and discarded\n"
 "  --node N       bind the memory to NUMA node N, report where it landed\n"
 "  --delay-ns N   set gup_test's bench_delay_ns for the run: N ns more per\n"
@@ -523,7 +524,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 							   "gup_fast");
 	}
 	if (!o->nr_types) {
-		o->nr_types = o->sweep ? PAGE_TYPE_NR : 1;
+		o->nr_types = o->sweep ? PAGE_SWEEP_NR : 1;
 		for (n = 0; n < (int)o->nr_types; n++)
 			o->types[n] = n;
 	}
@@ -588,6 +589,10 @@ static char *prepare_memory(struct bench_memory *m, const struct options *o,
 
 	err = memory_map(m, type, size, o->up.map_flags & MAP_SHARED ?
 			 MAP_SHARED : MAP_PRIVATE, fd);
+	if (err == -EOPNOTSUPP)
+		return strdup(fd >= 0 ?
+			      "mthp is anonymous memory, not a file's" :
+			      "no multi-size THP: the kernel has no /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB below the PMD's");
 	if (err == -EINVAL)
 		return strdup(type == PAGE_HUGETLB ?
 			      "size is not a multiple of the huge page size" :
