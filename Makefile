@@ -69,7 +69,8 @@ CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
 		    tools/vm/tests/plant_warn/plant_warn.c \
 		    $(wildcard selftests/*.[ch] selftests/*.sh tools/repro/*.c) \
 		    $(wildcard tools/gup_benchmark/bench.[ch] \
-			       tools/gup_benchmark/stats.[ch])
+			       tools/gup_benchmark/stats.[ch] \
+			       tools/gup_benchmark/insn/gup_insn.c)
 
 # $(call kbuild,DIR): build the external module in DIR against KDIR with W=1,
 # keeping the output in DIR/kbuild.log; on failure show the compiler's

@@ -605,6 +605,29 @@ static int dma(struct gup_file *gf, void __user *argp)
 }
 
 /*
+ * Where GUP_BENCH's timed regions begin and end, for a counter of the
+ * kernel's instructions that watches function entries
+ * (tools/gup_benchmark/insn): calls kept out of line, each storing a value
+ * of its own, so that the compiler cannot fold the three into one.
+ */
+static int bench_marked;
+
+static noinline void bench_mark_pin(void)
+{
+	WRITE_ONCE(bench_marked, 1);
+}
+
+static noinline void bench_mark_unpin(void)
+{
+	WRITE_ONCE(bench_marked, 2);
+}
+
+static noinline void bench_mark_end(void)
+{
+	WRITE_ONCE(bench_marked, 3);
+}
+
+/*
  * One batch: at most GUP_BENCH_BATCH pages, pinned and released, with
  * mmap_lock held (for the slow APIs) around the gup calls only. Returns the
  * last gup call's result; *got says how many pages were taken.
@@ -621,6 +644,7 @@ static long bench_batch(struct gup_bench *b, unsigned long addr,
 	*got = 0;
 	if (lock && mmap_read_lock_killable(current->mm))
 		return -EINTR;
+	bench_mark_pin();
 	t0 = ktime_get_ns();
 	while (*got < batch) {
 		ret = gup_call(b->api, addr + *got * PAGE_SIZE,
@@ -639,10 +663,12 @@ static long bench_batch(struct gup_bench *b, unsigned long addr,
 	if (delay)
 		ndelay(delay * *got);
 	t1 = ktime_get_ns();
+	bench_mark_unpin();
 	if (lock)
 		mmap_read_unlock(current->mm);
 	release_pages_of(b->api, pages, *got);
 	t2 = ktime_get_ns();
+	bench_mark_end();
 
 	b->pin_ns += t1 - t0;
 	b->unpin_ns += t2 - t1;

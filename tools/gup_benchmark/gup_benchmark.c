@@ -11,10 +11,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,7 @@ struct options {
 	const char *json, *from, *compare, *plot;
 	const char *provenance;		/* tools/provenance's facts, or NULL */
 	bool allow_hosts;		/* compare runs of different hosts */
+	bool insn_marks;		/* mark each timed call for gup_insn */
 	struct compare_policy policy;
 	char *across[MAX_LIST];		/* kernels' boots files, or none */
 	size_t nr_across;
@@ -72,7 +75,7 @@ enum {
 	OPT_SWEEP, OPT_NODE, OPT_JSON, OPT_FROM, OPT_COMPARE, OPT_ALPHA,
 	OPT_THRESHOLD, OPT_PLOT, OPT_DELAY, OPT_HELP,
 	OPT_AB_DELAY, OPT_AB_DEV, OPT_AB_JSON, OPT_PAIRED,
-	OPT_ACROSS, OPT_PROVENANCE, OPT_ALLOW_HOSTS,
+	OPT_ACROSS, OPT_PROVENANCE, OPT_ALLOW_HOSTS, OPT_INSN_MARKS,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +101,7 @@ static const struct option long_options[] = {
 	{ "across",	required_argument, NULL, OPT_ACROSS },
 	{ "provenance",	required_argument, NULL, OPT_PROVENANCE },
 	{ "allow-different-hosts", no_argument, NULL, OPT_ALLOW_HOSTS },
+	{ "insn-marks",	no_argument,	   NULL, OPT_INSN_MARKS },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ }
 };
@@ -129,6 +133,10 @@ static void usage(FILE *f)
 "  --delay-ns N   set gup_test's bench_delay_ns for the run: N ns more per\n"
 "                 pinned page, to check that --compare notices\n"
 "  --json FILE    write every sample as JSON (- for stdout)\n"
+"  --insn-marks   before each timed call, print \"insn-mark N: api type\n"
+"                 size npc pages\" and call sched_get_priority_min(): the\n"
+"                 marks of gup_insn, the TCG plugin that counts the\n"
+"                 kernel's instructions (tools/gup_benchmark/insn)\n"
 "  --from FILE    read results from JSON instead of measuring\n"
 "  --across K1.json,K2.json[,...]  Markdown report of each kernel's boots\n"
 "                 (gup_benchmark-boots/1) against the first kernel's:\n"
@@ -362,6 +370,9 @@ static int parse_long(struct options *o, int opt, char *arg)
 		       (o->measure_opt = true, 0);
 	case OPT_SWEEP:
 		o->sweep = true;
+		break;
+	case OPT_INSN_MARKS:
+		o->insn_marks = true;
 		break;
 	case OPT_NODE:
 		if (parse_ulong(arg, &v, false) || v >= MAX_NODES)
@@ -720,13 +731,31 @@ static bool point_skipped(struct run_side *sides, size_t nr_sides, size_t i)
 }
 
 /* One repetition of point i of r, through fd, kept in its samples. */
+/*
+ * What gup_insn (tools/gup_benchmark/insn) takes as the start of a timed
+ * call: the entry of a system call nothing else makes, here.
+ */
+static void insn_mark(const struct run *r, size_t i)
+{
+	static unsigned long nr;
+	const struct run_point *p = &r->points[i];
+
+	printf("insn-mark %lu: %s %s %lu %u %lu\n", nr++, p->method->name,
+	       page_type_names[p->type], p->size, p->nr_pages_per_call,
+	       p->size / r->page_size);
+	fflush(stdout);
+	syscall(SYS_sched_get_priority_min, SCHED_OTHER);
+}
+
 static void time_once(struct run *r, size_t i, int fd,
-		      const struct bench_memory *m)
+		      const struct bench_memory *m, bool mark)
 {
 	struct run_point *p = &r->points[i];
 	struct bench_sample *s = &p->samples[p->nr_samples];
 	int err;
 
+	if (mark)
+		insn_mark(r, i);
 	err = bench_once(fd, m, p->method, r->write, p->nr_pages_per_call, s);
 	if (err) {
 		skip_point(p, err);
@@ -909,7 +938,8 @@ static int measure(struct run *r, struct run *rb, const struct options *o,
 					ret = 1;
 					goto out;
 				}
-				time_once(side->run, i, side->fd, point_mem[i]);
+				time_once(side->run, i, side->fd, point_mem[i],
+					  o->insn_marks);
 			}
 		}
 	}
