@@ -170,7 +170,8 @@ static struct {
 	/*
 	 * Held for writing by the mapper while it makes a slot's memory of a
 	 * kind (its files, its faults, the kind's checks of the folios it
-	 * got). Held for reading by what would change those pages under the
+	 * got) or releases the old (which writes a THP setting back, opening
+	 * a file). Held for reading by what would change those pages under the
 	 * checks (a pin's fault, copy-on-write or unshare; a fork) and by the
 	 * dup race while no new fd may take its number. Never by children.
 	 */
@@ -522,8 +523,11 @@ static int map_slot(int i, enum mem_kind kind, int how)
 	char *addr = slot_addr(i);
 	int ret;
 
+	/* It may open a file too: putting a THP setting back. */
+	pthread_rwlock_wrlock(&run.setup_lock);
 	mem_teardown(&run.mem[i]);
 	run.mem[i].kind = MEM_ANON;
+	pthread_rwlock_unlock(&run.setup_lock);
 	ret = reserve_slot(addr, how);
 	if (!ret) {
 		pthread_rwlock_wrlock(&run.setup_lock);
