@@ -639,7 +639,7 @@ static long bench_batch(struct gup_bench *b, unsigned long addr,
 	unsigned int delay = min(READ_ONCE(bench_delay_ns), BENCH_DELAY_MAX_NS);
 	bool lock = api_needs_mmap_lock(b->api);
 	long ret = 0;
-	u64 t0, t1, t2;
+	u64 t0, t1, t2, t3;
 
 	*got = 0;
 	if (lock && mmap_read_lock_killable(current->mm))
@@ -663,15 +663,17 @@ static long bench_batch(struct gup_bench *b, unsigned long addr,
 	if (delay)
 		ndelay(delay * *got);
 	t1 = ktime_get_ns();
+	/* Between the two timed regions, in neither. */
 	bench_mark_unpin();
+	t2 = ktime_get_ns();
 	if (lock)
 		mmap_read_unlock(current->mm);
 	release_pages_of(b->api, pages, *got);
-	t2 = ktime_get_ns();
+	t3 = ktime_get_ns();
 	bench_mark_end();
 
 	b->pin_ns += t1 - t0;
-	b->unpin_ns += t2 - t1;
+	b->unpin_ns += t3 - t2;
 	return ret;
 }
 
