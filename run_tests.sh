@@ -41,7 +41,8 @@ usage: ./run_tests.sh [OPTION]...
                        the suite of each kernel, the mm series on mainline,
                        the mutation check (in full on the first kernel, two
                        mutants on the others; on mainline-debug two kernel
-                       mutants instead), a short cross-kernel run
+                       mutants instead), instruction counts on Debian 6.12
+                       (two boots, identical), a short cross-kernel run
   --mutants            only the mutation check, in full, on --matrix (or on
                        the kernels given) (= make mutants)
   --mainline X.Y       build linux-source-X.Y for the mainline targets
@@ -170,9 +171,10 @@ plan_stage()
 }
 
 # run_target NAME [DO]: the stages of one kernel: the suite; with --check,
-# on mainline the mm series, and the mutation check, in full on the run's
-# first kernel and its sample on the others; with --mutants, only the
-# mutation check in full. DO is stage (the default) or plan_stage.
+# on mainline the mm series, on INSN_TARGET the instruction counts, and
+# the mutation check, in full on the run's first kernel and its sample on
+# the others; with --mutants, only the mutation check in full. DO is stage
+# (the default) or plan_stage.
 run_target()
 {
 	local name=$1 do=${2:-stage} args=(--timeout "$timeout" "${categories[@]}")
@@ -191,6 +193,10 @@ run_target()
 	if [[ $name == mainline* ]]; then
 		"$do" "$name.series" "$CHECK_DIR/series" --timeout "$timeout" \
 			"$name"
+	fi
+	# Instruction counts, deterministic: on one release kernel.
+	if [[ $name == "$INSN_TARGET" && -z $kdir ]]; then
+		"$do" "$name.insn" "$CHECK_DIR/insn" "$name"
 	fi
 	# Proof that the suite fails a wrong kernel, on the kernel the
 	# kernel mutants are made of (its sample; make kernel-mutants: all),

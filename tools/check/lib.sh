@@ -36,6 +36,10 @@ SMOKE_ARGS="-t fork_pin"
 # a mutant too. run_tests.sh --check runs their sample on it.
 # shellcheck disable=SC2034
 KERNEL_MUTANTS_TARGET=mainline-debug
+# The target --check counts instructions on (tools/check/insn): a release
+# kernel, whose counts are GUP's and not the checkers', and boots fast.
+# shellcheck disable=SC2034
+INSN_TARGET=debian-6.12
 
 # provenance_msgs [tools/provenance option]...: what produced the stage's
 # results, as diagnostic lines of its header ("# provenance: KEY=VALUE"),
