@@ -140,7 +140,9 @@ static void usage(FILE *f)
 "  --from FILE    read results from JSON instead of measuring\n"
 "  --across K1.json,K2.json[,...]  Markdown report of each kernel's boots\n"
 "                 (gup_benchmark-boots/1) against the first kernel's:\n"
-"                 Welch's 95%% interval, --threshold PCT, --plot FILE\n"
+"                 Welch's 95%% interval, --threshold PCT, --plot FILE;\n"
+"                 exit 3 if a later kernel is SLOWER anywhere (a step of\n"
+"                 git bisect run)\n"
 "  --compare FILE flag configurations slower than in this baseline JSON\n"
 "  --allow-different-hosts  compare runs (--compare, --across) whose\n"
 "                 accelerator or host CPU differ, which is refused otherwise\n"
@@ -156,7 +158,8 @@ static void usage(FILE *f)
 "  --ab-json FILE write B's run as JSON (--json writes A's)\n"
 "  --plot FILE    draw an SVG with gnuplot\n"
 "  -u -a -L -U -b -t -T -H -m -n -r -w -W -S -f -z keep their meaning.\n"
-"Exit: 0 ok, 1 error, 2 usage, 3 regression found, 4 no gup_test device.\n",
+"Exit: 0 ok, 1 error, 2 usage, 3 regression found (--compare, --across),\n"
+"4 no gup_test device.\n",
 		GUP_BENCH_BATCH, DEFAULT_REPS, DEFAULT_WARMUP, COMPARE_ALPHA,
 		100 * COMPARE_THRESHOLD, 100 * COMPARE_THRESHOLD_PAIRED);
 }

@@ -392,12 +392,13 @@ static void kernel_cell_text(const struct kernel *k, const struct cell *c,
 			 percent(spread, sizeof(spread), boot_spread(c), false));
 }
 
-static void print_metric(const struct report *rep, bool unpin,
-			 const struct compare_policy *policy, FILE *f)
+/* Prints one metric's table; returns how many of its changes are SLOWER. */
+static size_t print_metric(const struct report *rep, bool unpin,
+			   const struct compare_policy *policy, FILE *f)
 {
 	char text[96], lo[16], hi[16], change[16];
+	size_t row, k, slower = 0;
 	struct table t;
-	size_t row, k;
 
 	table_init(&t, 4 + 3 * (rep->nr_kernels - 1));
 	table_add(&t, "api");
@@ -445,10 +446,13 @@ static void print_metric(const struct report *rep, bool unpin,
 			else
 				table_add(&t, "%s [n/a]", change);
 			table_add(&t, "%s", ch.verdict);
+			slower += !strcmp(ch.verdict,
+					  verdict_name(VERDICT_SLOWER));
 		}
 	}
 	fprintf(f, "\n### %s ns/page\n\n", metric_names[unpin]);
 	table_print(&t, f);
+	return slower;
 }
 
 /* Per kernel, how far its boots stray from each other over all rows. */
@@ -602,11 +606,12 @@ static void print_kernel_line(const struct kernel *k, FILE *f)
 	print_kernel_provenance(k, f);
 }
 
-static void print_report(const struct report *rep,
-			 const struct compare_policy *policy, FILE *f)
+/* Prints the report; returns how many changes are SLOWER. */
+static size_t print_report(const struct report *rep,
+			   const struct compare_policy *policy, FILE *f)
 {
 	char threshold[16];
-	size_t k;
+	size_t k, slower;
 
 	fprintf(f, "## gup_benchmark across kernels\n\n");
 	for (k = 0; k < rep->nr_kernels; k++)
@@ -618,9 +623,10 @@ static void print_report(const struct report *rep,
 			false));
 	if (rep->same_extra && rep->nr_rows)
 		fprintf(f, "Every row: %s.\n", rep->rows[0].extra);
-	print_metric(rep, false, policy, f);
-	print_metric(rep, true, policy, f);
+	slower = print_metric(rep, false, policy, f);
+	slower += print_metric(rep, true, policy, f);
 	print_boot_to_boot(rep, f);
+	return slower;
 }
 
 /* Plot. */
@@ -830,8 +836,8 @@ int kernels_main(char *const *paths, size_t nr,
 		 bool allow_hosts)
 {
 	struct report rep = { 0 };
+	size_t i, slower;
 	int ret = 0;
-	size_t i;
 
 	rep.kernels = calloc(nr, sizeof(*rep.kernels));
 	if (!rep.kernels)
@@ -854,11 +860,16 @@ int kernels_main(char *const *paths, size_t nr,
 		goto out;
 	}
 	fill_cells(&rep);
-	print_report(&rep, policy, stdout);
+	slower = print_report(&rep, policy, stdout);
 	if (fflush(stdout))
 		ret = 1;
 	if (plot && plot_report(&rep, plot))
 		ret = 1;
+	if (!ret && slower) {
+		fprintf(stderr, "%zu change%s SLOWER than %s\n", slower,
+			slower == 1 ? "" : "s", rep.kernels[0].name);
+		ret = 3;
+	}
 out:
 	report_free(&rep);
 	return ret;

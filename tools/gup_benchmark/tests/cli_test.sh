@@ -171,7 +171,10 @@ expect_status 1 "plot from json without gnuplot fails" \
 # npc=1 is 20% up but too noisy to tell, at npc=512 2% up, significant but
 # under the threshold. hugetlb is skipped on 6.1 and 6.18.
 across="$data/boots-6.1.json,$data/boots-6.12.json,$data/boots-6.18.json"
-expect_status 0 "across: report of three kernels" "$bin" --across "$across"
+expect_status 3 "across: report of three kernels, exit 3: one is SLOWER" \
+	"$bin" --across "$across"
+expect_output "across: says how many changes are SLOWER" \
+	'^1 change SLOWER than 6\.1$'
 expect_output "across: kernel line" \
 	'^- 6\.12: 6\.12\.9; 3 boots, 2026-01-11T09:00:00Z to 2026-01-11T09:10:00Z$'
 expect_cells "across: pin header" "pin ns/page" \
@@ -194,19 +197,20 @@ expect_cells "across: boot to boot" "Boot to boot" \
 expect_cells "across: boot to boot of one boot" "Boot to boot" \
 	"6.18|1|0|n/a|n/a|-"
 
-expect_status 0 "across: --threshold 1%" \
+expect_status 3 "across: --threshold 1%" \
 	"$bin" --across "$data/boots-6.1.json,$data/boots-6.12.json" \
 	--threshold 1%
 expect_cells "across: 2% is slower beyond a 1% threshold" "unpin ns/page" \
 	"gup_fast|4k|512|20.0 (0.1%)|20.4 (0.1%)|+2.0% [+1.9%, +2.1%]|SLOWER"
-expect_status 0 "across: --threshold 25" \
+expect_status 0 "across: --threshold 25, exit 0: nothing SLOWER" \
 	"$bin" --across "$data/boots-6.1.json,$data/boots-6.12.json" \
 	--threshold 25
 expect_cells "across: 16.7% is the same under a 25% threshold" \
 	"pin ns/page" \
 	"gup_fast|4k|1|600.0 (3.4%)|700.0 (2.9%)|+16.7% [+12.6%, +20.9%]|same"
 
-expect_plot "across: plot" "$tmp/across.svg" "$bin" --across "$across"
+expect_plot "across: plot" "$tmp/across.svg" "$bin" --across "$across" \
+	--threshold 25
 expect_status 1 "across: plot without gnuplot fails after the report" \
 	env PATH=/nonexistent "$bin" --across "$across" --plot "$tmp/none.svg"
 expect_output "across: the report is there all the same" '^\| gup_fast .* SLOWER '
