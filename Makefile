@@ -10,6 +10,9 @@
 #                  the kernel mutation check: each kernel mutant built into
 #                  mainline and judged by the suite
 #                  (tools/kernel-mutation-check)
+# make bisect-demo tools/gup_benchmark/bisect on a series with one commit
+#                  that costs GUP-fast a few instructions per page: it must
+#                  name that one (tools/check/bisect-demo)
 # make install     kselftest-style tree in INSTALL_PATH (default build/install)
 # make checkpatch  checkpatch --strict on the module and the selftests
 # make kselftest-target KSRC=<kernel tree>
@@ -181,6 +184,9 @@ mutants:
 kernel-mutants: selftests
 	tools/kernel-mutation-check
 
+bisect-demo: benchmark
+	tools/check/bisect-demo
+
 install: all
 	@set -e; mkdir -p $(INSTALL_PATH)/upstream; \
 	for prog in $$(cat $(BUILD)/bin/tests.list); do \
@@ -218,4 +224,4 @@ clean:
 		Module.symvers kbuild.log
 
 .PHONY: all module selftests benchmark upstream plant-warn repro check mutants \
-	kernel-mutants install checkpatch kselftest-target patches clean
+	kernel-mutants bisect-demo install checkpatch kselftest-target patches clean
