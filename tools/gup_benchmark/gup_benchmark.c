@@ -136,7 +136,8 @@ static void usage(FILE *f)
 "  --insn-marks   before each timed call, print \"insn-mark N: api type\n"
 "                 size npc pages\" and call sched_get_priority_min(): the\n"
 "                 marks of gup_insn, the TCG plugin that counts the\n"
-"                 kernel's instructions (tools/gup_benchmark/insn)\n"
+"                 kernel's instructions (tools/gup_benchmark/insn); runs\n"
+"                 as SCHED_FIFO, so that no other task runs in a call\n"
 "  --from FILE    read results from JSON instead of measuring\n"
 "  --across K1.json,K2.json[,...]  Markdown report of each kernel's boots\n"
 "                 (gup_benchmark-boots/1) against the first kernel's:\n"
@@ -770,6 +771,24 @@ static void time_once(struct run *r, size_t i, int fd,
 			(unsigned long long)s->nr_pages, p->size / r->page_size);
 }
 
+/*
+ * Counted (--insn-marks), a timed call must be this task's alone: as
+ * SCHED_FIFO at the top priority, cond_resched() in GUP's slow path does
+ * not switch to other tasks, whose instructions the counter would give to
+ * the call. The guest lifts RT throttling (sched_rt_runtime_us -1).
+ */
+static void insn_marks_alone(void)
+{
+	struct sched_param sp = {
+		.sched_priority = sched_get_priority_max(SCHED_FIFO),
+	};
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		fprintf(stderr,
+			"# warning: SCHED_FIFO: %s: other tasks may run inside the counted calls\n",
+			strerror(errno));
+}
+
 /* Fills r, and rb with the B side of an A/B run when rb is not NULL. */
 static int measure(struct run *r, struct run *rb, const struct options *o,
 		   const struct provenance *prov)
@@ -887,6 +906,8 @@ static int measure(struct run *r, struct run *rb, const struct options *o,
 	else
 		fprintf(stderr, "# %zu configurations, %u warm-up and %u repetitions each\n",
 			r->nr_points, o->warmup, o->reps);
+	if (o->insn_marks)
+		insn_marks_alone();
 	/* Warm up every configuration, on both sides, before timing any. */
 	for (i = 0; i < r->nr_points; i++) {
 		for (k = 0; k < nr_sides; k++) {
