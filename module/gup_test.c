@@ -608,7 +608,12 @@ static int dma(struct gup_file *gf, void __user *argp)
  * Where GUP_BENCH's timed regions begin and end, for a counter of the
  * kernel's instructions that watches function entries
  * (tools/gup_benchmark/insn): calls kept out of line, each storing a value
- * of its own, so that the compiler cannot fold the three into one.
+ * of its own, so that the compiler cannot fold the four into one. The pin
+ * is counted from bench_mark_pin() to bench_mark_unpin(), the release
+ * from bench_mark_release() to bench_mark_end(): inside the clock reads,
+ * whose instructions depend on the clocksource of the moment (tsc-early,
+ * then tsc, a second into a boot). The ns regions hold the marks' few
+ * instructions instead.
  */
 static int bench_marked;
 
@@ -622,9 +627,14 @@ static noinline void bench_mark_unpin(void)
 	WRITE_ONCE(bench_marked, 2);
 }
 
-static noinline void bench_mark_end(void)
+static noinline void bench_mark_release(void)
 {
 	WRITE_ONCE(bench_marked, 3);
+}
+
+static noinline void bench_mark_end(void)
+{
+	WRITE_ONCE(bench_marked, 4);
 }
 
 /*
@@ -644,8 +654,8 @@ static long bench_batch(struct gup_bench *b, unsigned long addr,
 	*got = 0;
 	if (lock && mmap_read_lock_killable(current->mm))
 		return -EINTR;
-	bench_mark_pin();
 	t0 = ktime_get_ns();
+	bench_mark_pin();
 	while (*got < batch) {
 		ret = gup_call(b->api, addr + *got * PAGE_SIZE,
 			       min_t(unsigned long, batch - *got,
@@ -662,15 +672,16 @@ static long bench_batch(struct gup_bench *b, unsigned long addr,
 	 */
 	if (delay)
 		ndelay(delay * *got);
-	t1 = ktime_get_ns();
-	/* Between the two timed regions, in neither. */
 	bench_mark_unpin();
-	t2 = ktime_get_ns();
+	t1 = ktime_get_ns();
+	/* In neither timed region: the lock is not the API's. */
 	if (lock)
 		mmap_read_unlock(current->mm);
+	t2 = ktime_get_ns();
+	bench_mark_release();
 	release_pages_of(b->api, pages, *got);
-	t3 = ktime_get_ns();
 	bench_mark_end();
+	t3 = ktime_get_ns();
 
 	b->pin_ns += t1 - t0;
 	b->unpin_ns += t3 - t2;
