@@ -23,6 +23,7 @@ struct kernel {
 	char *name;
 	struct run *boots;
 	size_t nr_boots;
+	json_object *insns;	/* gup_insn/1 of a counting boot, or NULL */
 };
 
 /* A configuration of the report: all points with this point_label(). */
@@ -74,6 +75,7 @@ static void kernel_free(struct kernel *k)
 		run_free(&k->boots[i]);
 	free(k->boots);
 	free(k->name);
+	json_object_put(k->insns);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -123,6 +125,21 @@ static int kernel_read(struct kernel *k, const char *path)
 				  &k->boots[i], where))
 			goto out;
 		k->nr_boots++;
+	}
+	/* Instruction counts (tools/gup_benchmark/insn/count): optional. */
+	if (json_object_object_get_ex(root, "insns", &v)) {
+		json_object *s, *points;
+
+		if (!json_object_object_get_ex(v, "schema", &s) ||
+		    !json_object_is_type(s, json_type_string) ||
+		    strcmp(json_object_get_string(s), INSN_SCHEMA) ||
+		    !json_object_object_get_ex(v, "points", &points) ||
+		    !json_object_is_type(points, json_type_array)) {
+			fprintf(stderr, "%s: \"insns\" is not %s\n", path,
+				INSN_SCHEMA);
+			goto out;
+		}
+		k->insns = json_object_get(v);
 	}
 	err = 0;
 out:
@@ -455,6 +472,106 @@ static size_t print_metric(const struct report *rep, bool unpin,
 	return slower;
 }
 
+/*
+ * A point's instructions per page in k's counting boot: false if it has
+ * none or did not count that point.
+ */
+static bool insns_of(const struct kernel *k, const struct run_point *p,
+		     bool unpin, double *out)
+{
+	json_object *points, *pt, *v, *side;
+	size_t i, n;
+
+	if (!k->insns || !json_object_object_get_ex(k->insns, "points", &points))
+		return false;
+	n = json_object_array_length(points);
+	for (i = 0; i < n; i++) {
+		pt = json_object_array_get_idx(points, i);
+		if (!json_object_object_get_ex(pt, "api", &v) ||
+		    strcmp(json_object_get_string(v), p->method->name) ||
+		    !json_object_object_get_ex(pt, "type", &v) ||
+		    strcmp(json_object_get_string(v),
+			   page_type_names[p->type]) ||
+		    !json_object_object_get_ex(pt, "size", &v) ||
+		    (unsigned long)json_object_get_int64(v) != p->size ||
+		    !json_object_object_get_ex(pt, "npc", &v) ||
+		    json_object_get_int64(v) != (int64_t)p->nr_pages_per_call)
+			continue;
+		if (!json_object_object_get_ex(pt, metric_names[unpin], &side) ||
+		    !json_object_object_get_ex(side, "insns_per_page", &v) ||
+		    !json_object_is_type(v, json_type_double))
+			return false;
+		*out = json_object_get_double(v);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Beside the times, when every kernel was counted: the exact instructions
+ * per page of the same points, and each kernel's difference from the
+ * first's.
+ */
+static void print_insns(const struct report *rep, FILE *f)
+{
+	size_t row, k, side;
+	struct table t;
+	double v, base;
+
+	for (k = 0; k < rep->nr_kernels; k++)
+		if (!rep->kernels[k].insns)
+			return;
+	table_init(&t, 3 + 2 * (2 * rep->nr_kernels - 1));
+	table_add(&t, "api");
+	table_add(&t, "type");
+	table_add(&t, "npc");
+	t.right[2] = true;
+	for (side = 0; side < 2; side++)
+		for (k = 0; k < rep->nr_kernels; k++) {
+			t.right[t.nr_cells] = true;
+			table_add(&t, "%s %s", rep->kernels[k].name,
+				  side ? "release" : "pin");
+			if (!k)
+				continue;
+			t.right[t.nr_cells] = true;
+			table_add(&t, "change");
+		}
+	for (row = 0; row < rep->nr_rows; row++) {
+		const struct row *r = &rep->rows[row];
+
+		table_add(&t, "%s", r->point->method->name);
+		table_add(&t, "%s%s%s", page_type_names[r->point->type],
+			  rep->same_extra ? "" : " ",
+			  rep->same_extra ? "" : r->extra);
+		table_add(&t, "%u", r->point->nr_pages_per_call);
+		for (side = 0; side < 2; side++) {
+			bool have_base = insns_of(&rep->kernels[0], r->point,
+						  side, &base);
+
+			for (k = 0; k < rep->nr_kernels; k++) {
+				bool have = insns_of(&rep->kernels[k],
+						     r->point, side, &v);
+
+				if (have)
+					table_add(&t, "%.1f", v);
+				else
+					table_add(&t, "-");
+				if (!k)
+					continue;
+				if (have && have_base)
+					table_add(&t, "%+.1f", v - base);
+				else
+					table_add(&t, "-");
+			}
+		}
+	}
+	fprintf(f, "\n### Instructions per page\n\n");
+	fprintf(f,
+		"Exact, from one counting boot of each kernel (tools/gup_benchmark/insn): the kernel's instructions in the same timed regions; change: against %s.\n\n",
+		rep->kernels[0].name);
+	table_print(&t, f);
+}
+
 /* Per kernel, how far its boots stray from each other over all rows. */
 static void print_boot_to_boot(const struct report *rep, FILE *f)
 {
@@ -625,6 +742,7 @@ static size_t print_report(const struct report *rep,
 		fprintf(f, "Every row: %s.\n", rep->rows[0].extra);
 	slower = print_metric(rep, false, policy, f);
 	slower += print_metric(rep, true, policy, f);
+	print_insns(rep, f);
 	print_boot_to_boot(rep, f);
 	return slower;
 }

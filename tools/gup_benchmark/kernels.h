@@ -14,6 +14,8 @@
 
 /* A kernel's file: its name and one gup_benchmark/1 run per boot. */
 #define KERNELS_SCHEMA	"gup_benchmark-boots/1"
+/* tools/gup_benchmark/insn/count's run-N.json, a kernel file's "insns" */
+#define INSN_SCHEMA	"gup_insn/1"
 
 /*
  * Reads the files at paths, the first one the baseline, prints the report

@@ -215,6 +215,42 @@ expect_status 1 "across: plot without gnuplot fails after the report" \
 	env PATH=/nonexistent "$bin" --across "$across" --plot "$tmp/none.svg"
 expect_output "across: the report is there all the same" '^\| gup_fast .* SLOWER '
 
+# with_insns FILE NAME PIN UNPIN: FILE with a counting boot's "insns" of
+# gup_fast 4k 64M npc=512 (and a point no run has), as vm-benchmark
+# --insns writes it.
+with_insns()
+{
+	sed '$d' "$1"
+	printf ', "insns": { "schema": "gup_insn/1", "kernel": "%s", "run": 1, "points": [\n' "$2"
+	printf '{ "api": "gup_fast", "type": "4k", "size": 67108864, "npc": 512, "pages": 16384,\n'
+	printf '  "pin": { "insns_per_page": %s, "accesses_per_page": 60.0, "excluded_interrupts": 0, "functions": {} },\n' "$3"
+	printf '  "unpin": { "insns_per_page": %s, "accesses_per_page": 30.0, "excluded_interrupts": 0, "functions": {} } },\n' "$4"
+	printf '{ "api": "gup", "type": "4k", "size": 4096, "npc": 1, "pages": 1,\n'
+	printf '  "pin": { "insns_per_page": 1.0, "accesses_per_page": 1.0, "excluded_interrupts": 0, "functions": {} },\n'
+	printf '  "unpin": { "insns_per_page": 1.0, "accesses_per_page": 1.0, "excluded_interrupts": 0, "functions": {} } } ] } }\n'
+}
+with_insns "$data/boots-6.1.json" 6.1 206.1 88.4 >"$tmp/insn-6.1.json"
+with_insns "$data/boots-6.12.json" 6.12 257.2754 99.4 >"$tmp/insn-6.12.json"
+expect_status 3 "across: kernels with instruction counts" \
+	"$bin" --across "$tmp/insn-6.1.json,$tmp/insn-6.12.json"
+expect_cells "across: instructions per page beside the times" \
+	"Instructions per page" \
+	"gup_fast|4k|512|206.1|257.3|+51.2|88.4|99.4|+11.0"
+expect_cells "across: a point not counted" "Instructions per page" \
+	"pup_fast|thp|32|-|-|-|-|-|-"
+expect_status 3 "across: one kernel without counts" \
+	"$bin" --across "$tmp/insn-6.1.json,$data/boots-6.12.json"
+if grep -q '^### Instructions per page' "$tmp/out"; then
+	ktap_test_fail "across: no instruction table unless every kernel has counts"
+else
+	ktap_test_pass "across: no instruction table unless every kernel has counts"
+fi
+sed 's|"gup_insn/1"|"gup_insn/0"|' "$tmp/insn-6.12.json" >"$tmp/insn-bad.json"
+expect_status 1 "across: counts of another schema are refused" \
+	"$bin" --across "$tmp/insn-6.1.json,$tmp/insn-bad.json"
+expect_output "across: says what it wanted" \
+	'insn-bad\.json: "insns" is not gup_insn/1$'
+
 expect_status 1 "across: a gup_benchmark/1 file is refused" \
 	"$bin" --across "$data/base.json"
 expect_output "across: says which schema it wants" \
