@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """config-bisect's search, on a model of Kconfig and of the counts: no
-kernel is built. Forty options; some cost instructions per page, one only
-when an option it depends on is set, one through an option it selects.
+kernel is built. Forty options; some cost instructions per page, one
+saves some, one costs only when an option it depends on is set, one
+through an option it selects.
 The search must name exactly those beyond the threshold, with their
 exact costs, in fewer builds than trying each option. KTAP."""
 
@@ -29,6 +30,7 @@ COST = {
     'CONFIG_O6': (5.0, 0.0, '__rcu_read_lock'),
     'CONFIG_O12': (7.0, 0.0, 'gup_fast_fallback'),
     'CONFIG_O20': (0.4, 0.0, 'gup_fast_fallback'),
+    'CONFIG_O25': (-6.0, 0.0, 'record_subpages'),
     'CONFIG_O33': (4.0, 2.0, 'mod_node_page_state'),
 }
 DEPENDS = {'CONFIG_O12': 'CONFIG_O30'}	# O12 only with O30
@@ -109,7 +111,8 @@ def main():
                             round(e[POINT + ' unpin'], 4))
              for names, e in found}
     want = {('CONFIG_O3',): (13.0, 0.0), ('CONFIG_O12',): (7.0, 0.0),
-            ('CONFIG_O5',): (5.0, 0.0), ('CONFIG_O33',): (4.0, 2.0)}
+            ('CONFIG_O5',): (5.0, 0.0), ('CONFIG_O33',): (4.0, 2.0),
+            ('CONFIG_O25',): (-6.0, 0.0)}
     check('names the options beyond the threshold, with their costs',
           named == want, '%s\n%s' % (named, '\n'.join(m.said)))
     check('largest first', [n for n, _ in found][0] == ['CONFIG_O3'],
