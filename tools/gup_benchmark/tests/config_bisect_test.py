@@ -96,8 +96,12 @@ class Model(cb.Bisect):
         self.whole_counts = self.measure(config, 'whole')
         self.whole_effect = self.effect(self.whole_counts)
         if self.args.screen:
-            self.whole, self.whole_effect = self.screened(self.whole_counts)
+            self.whole, self.whole_counts = self.screened()
+            self.whole_effect = self.effect(self.whole_counts)
         return self.search(self.whole, self.whole_effect)
+
+    def counted_functions(self):
+        return {'f'}
 
 
 results = []
