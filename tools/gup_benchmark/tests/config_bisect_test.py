@@ -22,6 +22,7 @@ spec = importlib.util.spec_from_loader('config_bisect', loader)
 cb = importlib.util.module_from_spec(spec)
 loader.exec_module(cb)
 
+TMP = tempfile.TemporaryDirectory()
 OPTS = ['CONFIG_O%d' % i for i in range(1, 41)]
 POINT = 'pup_fast 4k 4194304 512'
 # Option: (pin, release, function) instructions per page when it is set.
@@ -46,7 +47,7 @@ class Model(cb.Bisect):
         self.args = argparse.Namespace(threshold=threshold,
                                        max_builds=max_builds, screen=screen,
                                        deps=['mm/gup.o'])
-        self.out = tempfile.mkdtemp()
+        self.out = tempfile.mkdtemp(dir=TMP.name)
         self.log = open(os.devnull, 'w')
         self.builds = 0
         self.split_failed = set()
