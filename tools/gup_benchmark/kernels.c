@@ -410,6 +410,24 @@ static void kernel_cell_text(const struct kernel *k, const struct cell *c,
 }
 
 /* Prints one metric's table; returns how many of its changes are SLOWER. */
+/* The columns every table of the report starts with: api, type, npc. */
+static void table_add_head(struct table *t)
+{
+	table_add(t, "api");
+	table_add(t, "type");
+	table_add(t, "npc");
+	t->right[2] = true;
+}
+
+static void table_add_row_head(struct table *t, const struct report *rep,
+			       const struct row *r)
+{
+	table_add(t, "%s", r->point->method->name);
+	table_add(t, "%s%s%s", page_type_names[r->point->type],
+		  rep->same_extra ? "" : " ", rep->same_extra ? "" : r->extra);
+	table_add(t, "%u", r->point->nr_pages_per_call);
+}
+
 static size_t print_metric(const struct report *rep, bool unpin,
 			   const struct compare_policy *policy, FILE *f)
 {
@@ -418,10 +436,7 @@ static size_t print_metric(const struct report *rep, bool unpin,
 	struct table t;
 
 	table_init(&t, 4 + 3 * (rep->nr_kernels - 1));
-	table_add(&t, "api");
-	table_add(&t, "type");
-	table_add(&t, "npc");
-	t.right[2] = true;
+	table_add_head(&t);
 	for (k = 0; k < rep->nr_kernels; k++) {
 		table_add(&t, "%s ns/page (%s)", rep->kernels[k].name,
 			  k ? "spread" : "boot spread");
@@ -436,11 +451,7 @@ static size_t print_metric(const struct report *rep, bool unpin,
 		const struct row *r = &rep->rows[row];
 		const struct cell *base = cell_of(rep, unpin, row, 0);
 
-		table_add(&t, "%s", r->point->method->name);
-		table_add(&t, "%s%s%s", page_type_names[r->point->type],
-			  rep->same_extra ? "" : " ",
-			  rep->same_extra ? "" : r->extra);
-		table_add(&t, "%u", r->point->nr_pages_per_call);
+		table_add_row_head(&t, rep, r);
 		for (k = 0; k < rep->nr_kernels; k++) {
 			const struct cell *c = cell_of(rep, unpin, row, k);
 			struct change ch;
@@ -522,10 +533,7 @@ static void print_insns(const struct report *rep, FILE *f)
 		if (!rep->kernels[k].insns)
 			return;
 	table_init(&t, 3 + 2 * (2 * rep->nr_kernels - 1));
-	table_add(&t, "api");
-	table_add(&t, "type");
-	table_add(&t, "npc");
-	t.right[2] = true;
+	table_add_head(&t);
 	for (side = 0; side < 2; side++)
 		for (k = 0; k < rep->nr_kernels; k++) {
 			t.right[t.nr_cells] = true;
@@ -539,11 +547,7 @@ static void print_insns(const struct report *rep, FILE *f)
 	for (row = 0; row < rep->nr_rows; row++) {
 		const struct row *r = &rep->rows[row];
 
-		table_add(&t, "%s", r->point->method->name);
-		table_add(&t, "%s%s%s", page_type_names[r->point->type],
-			  rep->same_extra ? "" : " ",
-			  rep->same_extra ? "" : r->extra);
-		table_add(&t, "%u", r->point->nr_pages_per_call);
+		table_add_row_head(&t, rep, r);
 		for (side = 0; side < 2; side++) {
 			bool have_base = insns_of(&rep->kernels[0], r->point,
 						  side, &base);
