@@ -483,6 +483,8 @@ static void page_state_read(struct page *page, int extra_refs,
 		flags |= GUP_PS_PRIVATE;
 	if (folio_mapping(folio))
 		flags |= GUP_PS_MAPPING;
+	if (is_zone_device_page(page))
+		flags |= GUP_PS_ZONE_DEVICE;
 	ps->flags = flags;
 }
 

@@ -168,6 +168,9 @@ struct gup_unpin_session {
 #define GUP_PS_MAPPING		0x4000	/* folio_mapping() != NULL: in a page
 					 * cache or the swap cache
 					 */
+#define GUP_PS_ZONE_DEVICE	0x8000	/* is_zone_device_page(): DAX, device
+					 * memory
+					 */
 
 struct gup_page_state {
 	__u64 pfn;
