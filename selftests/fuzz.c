@@ -447,6 +447,10 @@ static bool errno_allowed(unsigned long cmd, int err)
 		return cmd == GUP_DMA;
 	case EINTR:
 		return cmd == GUP_BENCH;
+	case EOPNOTSUPP:
+		/* FOLL_LONGTERM of fsdax memory (the dax regions). */
+		return cmd == GUP_PIN_START || cmd == PIN_LONGTERM_TEST_START ||
+		       cmd == GUP_BENCH;
 	default:
 		return false;
 	}
@@ -488,6 +492,9 @@ static int check_errno(struct fuzzer *f, struct call *c, int err,
 			     strerror(err));
 	if (err && c->cmd == PIN_LONGTERM_TEST_STOP)
 		return wrong(v, "PIN_LONGTERM_TEST_STOP gave %d", err);
+	if (err == EOPNOTSUPP && c->cmd == GUP_PIN_START &&
+	    !(p->flags & GUP_PIN_LONGTERM))
+		return wrong(v, "a short-term pin gave EOPNOTSUPP");
 	if (!c->arg_ok) {
 		f->arg_faults++;
 		/* Nothing may be kept that user space cannot name. */

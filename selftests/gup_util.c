@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -804,6 +805,114 @@ static int setup_hugetlb(struct mem *m, size_t nr_pages, char *why,
 	return 0;
 }
 
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX		0x00200000
+#endif
+
+void kmsg_case(const char *name, const char *what)
+{
+	int fd = open("/dev/kmsg", O_WRONLY);
+	char line[160];
+	int len;
+
+	if (fd < 0)
+		return;
+	/* One write, one record: /dev/kmsg refuses dprintf()'s pieces. */
+	len = snprintf(line, sizeof(line), "gup_pin: case %s %s\n", name,
+		       what);
+	if (write(fd, line, len) != len)
+		ksft_print_msg("cannot mark the kernel log: %s\n",
+			       strerror(errno));
+	close(fd);
+}
+
+int feature_missing(const char *var, const char *what, char *why,
+		    size_t why_len)
+{
+	const char *lacks = getenv(var);
+
+	if (!in_suite_guest() || !lacks || !strcmp(lacks, "unknown")) {
+		snprintf(why, why_len, "%s%s", what,
+			 in_suite_guest() ? ", and the kernel's config is unknown" : "");
+		return KSFT_SKIP;
+	}
+	if (*lacks) {
+		snprintf(why, why_len, "%s: the kernel lacks %s", what, lacks);
+		return KSFT_SKIP;
+	}
+	snprintf(why, why_len, "%s, though the kernel has what it needs", what);
+	return -1;
+}
+
+/*
+ * A file on a file system mounted -o dax on pmem: ext4 (GUP_TEST_DAX_DIR),
+ * nr_pages mapped by PTEs, or XFS (GUP_TEST_DAX_XFS_DIR), two PMDs' worth
+ * in one allocation (2 MiB aligned: the extent size hint) mapped at a PMD
+ * boundary.
+ * Each page holds its index + 1; the file must be DAX (statx).
+ */
+static int setup_dax(struct mem *m, size_t nr_pages, char *why,
+		     size_t why_len)
+{
+	bool xfs = m->kind == MEM_DAX_XFS;
+	const char *env = xfs ? "GUP_TEST_DAX_XFS_DIR" : "GUP_TEST_DAX_DIR";
+	const char *dir = getenv(env);
+	size_t size = xfs ? 2 * pmd_size() : nr_pages * page_size, off;
+	struct statx stx;
+	char *buf;
+	int ret;
+
+	if (!dir) {
+		char what[80];
+
+		snprintf(what, sizeof(what),
+			 "%s is not set: no file system mounted -o dax", env);
+		return feature_missing("GUP_VM_PMEM_MISSING", what, why,
+				       why_len);
+	}
+	snprintf(m->path, sizeof(m->path), "%s/gup_test.XXXXXX", dir);
+	m->fd = mkstemp(m->path);
+	if (m->fd < 0) {
+		snprintf(why, why_len, "mkstemp in %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (statx(m->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx)) {
+		snprintf(why, why_len, "statx %s: %s", m->path,
+			 strerror(errno));
+		return -1;
+	}
+	if (!(stx.stx_attributes & STATX_ATTR_DAX)) {
+		snprintf(why, why_len, "%s is not DAX (statx)%s", m->path,
+			 stx.stx_attributes_mask & STATX_ATTR_DAX ? "" :
+			 ": the kernel does not say (before 5.8)");
+		return -1;
+	}
+	errno = posix_fallocate(m->fd, 0, size);
+	buf = errno ? NULL : malloc(size);
+	if (!buf) {
+		snprintf(why, why_len, "fallocate %s: %s", m->path,
+			 strerror(errno));
+		return -1;
+	}
+	for (off = 0; off < size; off++)
+		buf[off] = (char)(off / page_size + 1);
+	ret = pwrite(m->fd, buf, size, 0) != (ssize_t)size;
+	free(buf);
+	if (ret) {
+		snprintf(why, why_len, "write %s: %s", m->path,
+			 strerror(errno));
+		return -1;
+	}
+	ret = xfs ? map_thp_able(m, size, MAP_SHARED, m->fd, why, why_len) :
+		    map_aligned(m, size, page_size, MAP_SHARED, m->fd,
+				MADV_NOHUGEPAGE, why, why_len);
+	if (ret)
+		return ret;
+	fault_in(m, false);
+	return 0;
+}
+
 /*
  * A file on a test file system: ext4 (GUP_TEST_FS_DIR) of nr_pages, or
  * XFS (GUP_TEST_XFS_DIR), whose page cache has large folios since 5.18:
@@ -1080,6 +1189,8 @@ static const struct mem_type mem_types[MEM_KINDS] = {
 			       MEM_P_PIN_RO },
 	[MEM_XFS_SHARED] = { "xfs_shared", setup_file,
 			     MEM_P_WRITEBACK | MEM_P_LARGE | MEM_P_WIDE },
+	[MEM_DAX] = { "dax", setup_dax, MEM_P_DAX },
+	[MEM_DAX_XFS] = { "dax_xfs", setup_dax, MEM_P_DAX | MEM_P_WIDE },
 	[MEM_ANON_MTHP + 0] = { "anon_mthp0", setup_mthp,
 				 ANON_PRIVATE | MEM_P_LARGE },
 	[MEM_ANON_MTHP + 1] = { "anon_mthp1", setup_mthp,
@@ -1108,6 +1219,9 @@ bool mem_private(enum mem_kind kind)
 
 unsigned int pin_flags_allowed(enum mem_kind kind, unsigned int flags)
 {
+	/* fsdax pages stay the file's: no FOLL_LONGTERM (dax_pin.c). */
+	if (mem_types[kind].props & MEM_P_DAX)
+		return flags & ~GUP_PIN_LONGTERM;
 	if ((flags & (GUP_PIN_LONGTERM | GUP_PIN_WRITE)) ==
 	    (GUP_PIN_LONGTERM | GUP_PIN_WRITE) &&
 	    mem_has_writeback(kind) && !mem_private(kind) &&

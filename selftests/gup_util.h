@@ -130,6 +130,23 @@ void pin_ledger_read(struct pin_ledger *l);
 int pin_ledger_check(const struct pin_ledger *before, char *why,
 		     size_t why_len);
 
+/*
+ * Marks a case's start or end in the kernel log ("gup_pin: case NAME
+ * begins"/"ends"), where the verdict (selftests/klog.expected) looks for
+ * the reports the case may cause.
+ */
+void kmsg_case(const char *name, const char *what);
+
+/*
+ * A piece of set-up that is missing (what says which), where our guest's
+ * runner says in var (GUP_VM_*_MISSING) what the kernel's config lacks of
+ * what it needs: KSFT_SKIP on a host, where the kernel lacks it or where
+ * its config is unknown; -1 in our guest when the kernel has it all. Fills
+ * why.
+ */
+int feature_missing(const char *var, const char *what, char *why,
+		    size_t why_len);
+
 /* The memory kinds; mem_type() says what each is. */
 enum mem_kind {
 	MEM_ANON,		/* anonymous, 4 KiB pages */
@@ -157,6 +174,14 @@ enum mem_kind {
 	MEM_SHARED_ANON,	/* MAP_SHARED | MAP_ANONYMOUS: shmem, 4 KiB */
 	/* the same in folios of the smallest multi-size THP size */
 	MEM_SHARED_ANON_MTHP,
+	/* file on ext4 -o dax on pmem (GUP_TEST_DAX_DIR), MAP_SHARED */
+	MEM_DAX,
+	/*
+	 * file on XFS -o dax on pmem (GUP_TEST_DAX_XFS_DIR), two PMDs'
+	 * worth, MAP_SHARED at a PMD boundary: PMD-mapped where the kernel
+	 * maps DAX by PMD
+	 */
+	MEM_DAX_XFS,
 	/*
 	 * Anonymous, in folios of one multi-size THP size: MEM_ANON_MTHP + i
 	 * is the i-th smallest size below the PMD's that the kernel offers
@@ -198,6 +223,8 @@ struct mem {
 #define MEM_P_HUGETLB	0x40	/* hugetlb */
 /* More than a huge page's room: two PMDs, a gigantic page */
 #define MEM_P_WIDE	0x80
+/* fsdax: the pages are the file's storage, with no page cache */
+#define MEM_P_DAX	0x100
 
 struct mem_type {
 	const char *name;

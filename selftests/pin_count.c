@@ -55,6 +55,8 @@ FIXTURE_VARIANT_ADD(pin, hugetlb_gigantic) { .kind = MEM_HUGETLB_GIGANTIC };
 FIXTURE_VARIANT_ADD(pin, xfs_shared) { .kind = MEM_XFS_SHARED };
 FIXTURE_VARIANT_ADD(pin, shared_anon) { .kind = MEM_SHARED_ANON };
 FIXTURE_VARIANT_ADD(pin, shared_anon_mthp) { .kind = MEM_SHARED_ANON_MTHP };
+FIXTURE_VARIANT_ADD(pin, dax) { .kind = MEM_DAX };
+FIXTURE_VARIANT_ADD(pin, dax_xfs) { .kind = MEM_DAX_XFS };
 /* Anonymous multi-size THP: the i-th smallest size the kernel offers. */
 FIXTURE_VARIANT_ADD(pin, anon_mthp0) { .kind = MEM_ANON_MTHP };
 FIXTURE_VARIANT_ADD(pin, anon_mthp1) { .kind = MEM_ANON_MTHP + 1 };
@@ -387,6 +389,9 @@ TEST_F(pin, close_releases)
 		.addr = (uintptr_t)self->mem.addr,
 		.size = NR_PINNED * page_size,
 	};
+	/* What the kernel refuses long-term (fsdax) has no long-term session. */
+	bool longterm = pin_flags_allowed(variant->kind, GUP_PIN_LONGTERM) &
+			GUP_PIN_LONGTERM;
 	long long acq0, rel0, pins;
 	unsigned int i;
 	__u32 id;
@@ -413,12 +418,13 @@ TEST_F(pin, close_releases)
 				     NULL));
 	ASSERT_EQ(0, gup_pin(fd, self->mem.addr, NR_PINNED * page_size,
 			     GUP_API_GUP, self->pin_flags, &id, NULL));
-	ASSERT_EQ(0, ioctl(fd, PIN_LONGTERM_TEST_START, &lt));
+	if (longterm)
+		ASSERT_EQ(0, ioctl(fd, PIN_LONGTERM_TEST_START, &lt));
 
 	/* Held before the close: else "restored" would prove nothing. */
 	ASSERT_EQ(0, gup_state_addr(self->fd, self->mem.addr, held,
 				    NR_PINNED));
-	pins = (NR_PINS + 1) * NR_PINNED;
+	pins = (NR_PINS + longterm) * NR_PINNED;
 	if (is_zero(&held[0]) && !kernel_expect()->zero_page_pins_counted)
 		pins = 0;
 	ASSERT_EQ(pins, vmstat("nr_foll_pin_acquired") - acq0);
@@ -491,6 +497,13 @@ TEST_F(pin, longterm_test_read)
 	char *buf;
 
 	SETUP_SKIPPED(return);
+	if (!(pin_flags_allowed(variant->kind, GUP_PIN_LONGTERM) &
+	      GUP_PIN_LONGTERM)) {
+		/* The kernel refuses FOLL_LONGTERM here (fsdax: dax_pin.c). */
+		ASSERT_EQ(-1, ioctl(self->fd, PIN_LONGTERM_TEST_START, &lt));
+		ASSERT_EQ(EOPNOTSUPP, errno);
+		return;
+	}
 	buf = malloc(size);
 	ASSERT_NE(NULL, buf);
 	to = (uintptr_t)buf;

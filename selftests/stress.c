@@ -486,11 +486,16 @@ static bool slot_hugetlb(int i)
 }
 
 /* The kinds a slot may be: all that fit, hugetlb only with pages to spare. */
+/*
+ * Not fsdax: a remap drops the last reference to a file while pins of its
+ * pages live on, and before 6.15 the eviction that follows frees the
+ * blocks under the pin with a WARNING (dax_pin's evict case tests that).
+ */
 static bool kind_wanted(int k)
 {
 	unsigned int props = mem_type(k)->props;
 
-	return !(props & MEM_P_WIDE) &&
+	return !(props & (MEM_P_WIDE | MEM_P_DAX)) &&
 	       !((props & MEM_P_HUGETLB) && !run.hugetlb_max);
 }
 
